@@ -1,0 +1,249 @@
+"""The ``ragtune`` command: one thin command per use case over the Python API.
+
+Heavy libraries are imported inside commands, so ``ragtune --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ragtune import __version__
+from ragtune.errors import RagtuneError
+from ragtune.workspace import WORKSPACE_ENV, Workspace
+
+app = typer.Typer(
+    name="ragtune",
+    help="RAG, fine-tuning, or both — measured on your own data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--workspace", "-w", envvar=WORKSPACE_ENV, show_envvar=True,
+        help="Workspace folder holding ragtune.toml and the index. [default: ./.ragtune]",
+    ),
+]
+
+
+class _State:
+    workspace: Path | None = None
+
+
+def _workspace(option: Path | None) -> Workspace:
+    return Workspace.resolve(option or _State.workspace)
+
+
+def _split_names(values: list[str] | None) -> list[str]:
+    """``--groups a,b --groups c`` -> [a, b, c]."""
+    return [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"ragtune {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    workspace: WorkspaceOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    _State.workspace = workspace
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def init(workspace: WorkspaceOption = None) -> None:
+    """Create a workspace with a commented ragtune.toml."""
+    ws = _workspace(workspace)
+    created = ws.init()
+    state = "created" if created else "already exists"
+    console.print(f"{ws.config_path} {state}")
+
+
+@app.command("config")
+def show_config(workspace: WorkspaceOption = None) -> None:
+    """Print the effective configuration (defaults merged with ragtune.toml) as JSON."""
+    ws = _workspace(workspace)
+    try:
+        config = ws.load_config()
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    console.print_json(config.model_dump_json(by_alias=True))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders to ingest.")],
+    groups: Annotated[
+        Optional[list[str]],
+        typer.Option("--groups", "-g", help="Groups allowed to see documents that have no ACL file "
+                     "or front matter (comma-separated). Without it: the 'public' group."),
+    ] = None,
+    users: Annotated[
+        Optional[list[str]], typer.Option("--users", help="Users allowed, like --groups.")
+    ] = None,
+    include: Annotated[
+        Optional[list[str]], typer.Option("--include", help="Glob of files to take (repeatable).")
+    ] = None,
+    exclude: Annotated[
+        Optional[list[str]], typer.Option("--exclude", help="Glob of files to leave out (repeatable).")
+    ] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any file or record failed.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Load, chunk and stage documents; one line per file that failed, then a summary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ragtune.ingest.api import ingest as run_ingest
+
+    ws = _workspace(workspace)
+    try:
+        config = ws.load_config()
+        if include:
+            config.ingest.include = include
+        if exclude:
+            config.ingest.exclude = [*config.ingest.exclude, *exclude]
+    except (RagtuneError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    progress = Progress(
+        TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=as_json,
+    )
+    task = progress.add_task("ingest", total=None)
+    try:
+        with progress:
+            report = run_ingest(
+                ws, paths, config=config, groups=_split_names(groups), users=_split_names(users),
+                on_start=lambda total: progress.update(task, total=total),
+                on_progress=lambda _r: progress.advance(task),
+            )
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_report(report, ws)
+    if strict and report.has_failures:
+        raise typer.Exit(1)
+
+
+def _print_report(report, ws: Workspace) -> None:  # type: ignore[no-untyped-def]
+    for source in report.sources:
+        if source.status == "failed":
+            console.print(f"[red]✗ failed[/]  {source.source}: {source.reason}", highlight=False)
+            for error in source.errors[1:]:
+                console.print(f"           {error}", highlight=False)
+        elif source.status == "partial":
+            console.print(
+                f"[yellow]! partial[/] {source.source}: {source.documents} document(s) kept, "
+                f"{source.reason}", highlight=False,
+            )
+            for error in source.errors:
+                console.print(f"           {error.record or ''}: {error.reason}", highlight=False)
+        elif source.status == "skipped" and logging.getLogger().isEnabledFor(logging.INFO):
+            console.print(f"[dim]- skipped {source.source}: {source.reason}[/]", highlight=False)
+    table = Table(title="ingest summary", show_header=False, box=None)
+    table.add_row("files ingested", str(report.succeeded))
+    table.add_row("files failed", str(report.failed))
+    table.add_row("files skipped (unsupported type)", str(report.skipped))
+    table.add_row("documents", str(report.documents))
+    table.add_row("chunks", str(report.chunks))
+    table.add_row("seconds", f"{report.seconds:.2f}")
+    table.add_row("staged to", str(ws.staging_path))
+    console.print(table)
+
+
+@app.command()
+def inspect(
+    file: Annotated[Path, typer.Argument(help="The file to show chunks for.")],
+    max_chunks: Annotated[int, typer.Option("--max-chunks", "-n", help="Show at most N chunks per document (0 = all).")] = 0,
+    full: Annotated[bool, typer.Option("--full", help="Show whole chunk texts, not a preview.")] = False,
+    groups: Annotated[Optional[list[str]], typer.Option("--groups", "-g", help="As for ingest.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print documents and chunks as JSON.")] = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Show the chunks a file produces, with their spans, pages and heading paths."""
+    from ragtune.ingest.api import inspect_file
+
+    try:
+        config = _workspace(workspace).load_config()
+        result = inspect_file(file, config, _split_names(groups))
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        payload = {
+            "documents": [
+                {"id": d.id, "source": d.source, "format": d.format, "metadata": d.metadata,
+                 "allowed_groups": sorted(d.access.allowed_groups),
+                 "allowed_users": sorted(d.access.allowed_users),
+                 "chunks": [c.to_dict() for c in chunks]}
+                for d, chunks in result.documents
+            ],
+            "errors": [str(e) for e in result.errors],
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+    else:
+        for document, chunks in result.documents:
+            _print_document(document, chunks, max_chunks, full)
+        for error in result.errors:
+            console.print(f"[red]✗[/] {error}", highlight=False)
+    if not result.documents:
+        raise typer.Exit(1)
+
+
+def _print_document(document, chunks, max_chunks: int, full: bool) -> None:  # type: ignore[no-untyped-def]
+    access = document.access
+    who = ", ".join([*(f"group:{g}" for g in sorted(access.allowed_groups)),
+                     *(f"user:{u}" for u in sorted(access.allowed_users))])
+    console.rule(f"{document.source}", style="cyan")
+    console.print(
+        f"document {document.id} · format {document.format} · {len(document.text)} chars · "
+        f"{len(chunks)} chunks\naccess: {who} (from {access.origin})",
+        highlight=False,
+    )
+    shown = chunks if max_chunks <= 0 else chunks[:max_chunks]
+    for number, chunk in enumerate(shown, start=1):
+        where = [f"[{chunk.start}:{chunk.end}]", f"{chunk.token_count} tokens"]
+        if chunk.page is not None:
+            pages = chunk.page if chunk.page == chunk.page_end else f"{chunk.page}-{chunk.page_end}"
+            where.append(f"page {pages}")
+        if chunk.heading_path:
+            where.append(" > ".join(chunk.heading_path))
+        text = chunk.text if full or len(chunk.text) <= 300 else chunk.text[:300] + " …"
+        console.print(f"[bold]#{number}[/] {chunk.id} " + " · ".join(where), highlight=False)
+        console.print(text, markup=False, highlight=False)
+        console.print()
+    if len(shown) < len(chunks):
+        console.print(f"… {len(chunks) - len(shown)} more chunk(s); use --max-chunks 0 for all")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,19 @@
+"""Exceptions that carry a message meant for the user, not a traceback."""
+
+from __future__ import annotations
+
+
+class RagtuneError(Exception):
+    """Base class: its message is printed to the user as is."""
+
+
+class ConfigError(RagtuneError):
+    """The configuration (ragtune.toml or a command-line option) is invalid."""
+
+
+class LoadError(RagtuneError):
+    """A whole file could not be turned into documents; the message names the reason."""
+
+
+class UnsupportedFormatError(LoadError):
+    """No loader handles this file."""
