@@ -2,15 +2,16 @@
 
 Table loaders render each row as ``column: value | column: value``, so a chunk holding any
 subset of rows still says what each value means. Rows are packed greedily up to the token
-budget; a single row over the budget is split like prose. No overlap: repeating whole rows
-would only duplicate records.
+budget; a single row over the budget is split like prose. No overlap between row chunks:
+repeating whole rows would only duplicate records. Prose around tables (HTML, DOCX) is split
+by the recursive splitter, and no chunk crosses a heading (a sheet, in workbooks).
 """
 
 from __future__ import annotations
 
 from ragtune.chunk.base import Span, TokenIndex, make_chunks
-from ragtune.chunk.recursive import RecursiveTokenSplitter
 from ragtune.chunk.headings import section_spans
+from ragtune.chunk.recursive import RecursiveTokenSplitter
 from ragtune.types import Chunk, Document
 
 
@@ -23,16 +24,29 @@ class TableRowSplitter:
 
     def chunk(self, document: Document) -> list[Chunk]:
         index = TokenIndex(document.text, self.splitter.tokenizer)
-        if not document.row_spans:
-            return make_chunks(document, self.splitter.split(index, 0, len(document.text)), index)
         spans: list[Span] = []
-        # Sheets (outline sections) are packed separately so no chunk mixes two tables.
+        rows = sorted(document.row_spans)
         for section_start, section_end in section_spans(document):
-            rows = [r for r in document.row_spans if section_start <= r[0] < section_end]
-            spans.extend(self._pack_rows(index, rows))
+            section_rows = [r for r in rows if section_start <= r[0] < section_end]
+            spans.extend(self._section(index, section_start, section_end, section_rows))
         return make_chunks(document, spans, index)
 
-    def _pack_rows(self, index: TokenIndex, rows: list[Span]) -> list[Span]:
+    def _section(self, index: TokenIndex, start: int, end: int, rows: list[Span]) -> list[Span]:
+        spans: list[Span] = []
+        group: list[Span] = []
+        cursor = start
+        for row in rows:
+            if index.text[cursor : row[0]].strip():  # prose between tables
+                spans.extend(self._pack(index, group))
+                group = []
+                spans.extend(self.splitter.split(index, cursor, row[0]))
+            group.append(row)
+            cursor = row[1]
+        spans.extend(self._pack(index, group))
+        spans.extend(self.splitter.split(index, cursor, end))
+        return spans
+
+    def _pack(self, index: TokenIndex, rows: list[Span]) -> list[Span]:
         spans: list[Span] = []
         group_start: int | None = None
         group_end = 0

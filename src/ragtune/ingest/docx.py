@@ -53,7 +53,12 @@ class DocxLoader:
         props = document.core_properties
         metadata = {k: v for k, v in (("title", props.title), ("author", props.author)) if v}
         return LoadResult(
-            [file_document(file, text, self.name, metadata=metadata, outline=builder.outline)]
+            [
+                file_document(
+                    file, text, self.name, metadata=metadata,
+                    outline=builder.outline, row_spans=builder.row_spans,
+                )
+            ]
         )
 
 

@@ -47,7 +47,12 @@ class HtmlLoader:
         if title:
             metadata["title"] = title
         return LoadResult(
-            [file_document(file, text, self.name, metadata=metadata, outline=builder.outline)]
+            [
+                file_document(
+                    file, text, self.name, metadata=metadata,
+                    outline=builder.outline, row_spans=builder.row_spans,
+                )
+            ]
         )
 
 
@@ -57,7 +62,7 @@ def _walk(node: Any, builder: TextBuilder) -> None:
 
     def flush() -> None:
         if inline:
-            builder.paragraph(" ".join(" ".join(inline).split()))
+            builder.paragraph(" ".join("".join(inline).split()))
             inline.clear()
 
     for child in node.children:
@@ -81,7 +86,7 @@ def _walk(node: Any, builder: TextBuilder) -> None:
             flush()
             _walk(child, builder)
         else:
-            inline.append(child.get_text(" "))
+            inline.append(child.get_text())
     flush()
 
 

@@ -19,7 +19,7 @@ class PdfLoader:
 
     def load(self, file: SourceFile, data: bytes, config: IngestConfig) -> LoadResult:
         from pypdf import PdfReader
-        from pypdf.errors import FileNotDecryptedError, PdfReadError
+        from pypdf.errors import DependencyError, FileNotDecryptedError, PdfReadError
 
         if not data.lstrip()[:5] == b"%PDF-":
             raise LoadError("not a PDF: the file does not start with %PDF-")
@@ -35,6 +35,8 @@ class PdfLoader:
             raise
         except FileNotDecryptedError:
             raise LoadError("encrypted PDF: a password is required to read it") from None
+        except DependencyError as exc:
+            raise LoadError(f"encrypted PDF needs an extra package to decrypt: {exc}") from None
         except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
                 NotImplementedError) as exc:
             raise LoadError(f"corrupt or unreadable PDF: {exc or type(exc).__name__}") from None

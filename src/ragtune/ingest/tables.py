@@ -73,7 +73,17 @@ def _sniff(text: str, tab: bool) -> type[csv.Dialect] | csv.Dialect:
     try:
         return csv.Sniffer().sniff(text[:16384], delimiters=",;\t|")
     except csv.Error:
-        return csv.excel
+        pass
+    # The sniffer wants equally long rows; ragged tables still have a telling header line.
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in ",;\t|"}
+    delimiter = max(counts, key=counts.__getitem__)
+
+    class Sniffed(csv.excel):
+        pass
+
+    Sniffed.delimiter = delimiter if counts[delimiter] else ","
+    return Sniffed
 
 
 class XlsxLoader:

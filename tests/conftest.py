@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ragtune.chunk.tokenizer import Tokenizer, load_tokenizer
+from ragtune.config import ChunkingConfig, EmbedderConfig, IngestConfig, RagtuneConfig
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def tokenizer() -> Tokenizer:
+    """The bundled embedder's real tokenizer (all-MiniLM-L6-v2 WordPiece)."""
+    return load_tokenizer(ChunkingConfig(), EmbedderConfig())
+
+
+@pytest.fixture
+def ingest_config() -> IngestConfig:
+    return IngestConfig()
+
+
+@pytest.fixture
+def config() -> RagtuneConfig:
+    return RagtuneConfig()
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    path = SHARED / "datasets"
+    if not path.is_dir():
+        pytest.skip(f"shared data sets not found at {path} (they live beside the repository)")
+    return path
