@@ -93,3 +93,67 @@ HTML_PAGE = """<!doctype html>
 <footer>Copyright Example Corp</footer>
 </body></html>
 """
+
+
+def make_bad_corpus(folder: Path) -> tuple[dict[str, str], list[str]]:
+    """A folder of broken inputs beside a few good ones.
+
+    Returns ({bad file name: expected reason fragment}, [good file names]). Made here rather
+    than checked in, so each case documents how it was broken.
+    """
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    bad: dict[str, str] = {}
+
+    good_pdf = write_pdf(folder / "_tmp.pdf", ["Real text."]).read_bytes()
+    (folder / "_tmp.pdf").unlink()
+    (folder / "truncated.pdf").write_bytes(good_pdf[:150])
+    bad["truncated.pdf"] = "PDF"
+    (folder / "not_a_pdf.pdf").write_text("just text pretending to be a PDF")
+    bad["not_a_pdf.pdf"] = "not a PDF"
+    write_pdf(folder / "encrypted.pdf", ["Confidential."], password="s3cret")
+    bad["encrypted.pdf"] = "encrypted PDF: a password is required"
+    write_pdf(folder / "scanned.pdf", [""])
+    bad["scanned.pdf"] = "no extractable text"
+    (folder / "binary.txt").write_bytes(bytes(range(256)) * 40)
+    bad["binary.txt"] = "binary content"
+    (folder / "empty.md").write_bytes(b"")
+    bad["empty.md"] = "empty file"
+    (folder / "blank.txt").write_text("   \n\n\t  \n")
+    bad["blank.txt"] = "only whitespace"
+    with (folder / "huge.txt").open("wb") as fh:  # sparse: 200 MB on paper, nothing on disk
+        fh.truncate(200 * 1024 * 1024)
+    bad["huge.txt"] = "over the 100.0 MB limit"
+    (folder / "all_bad.jsonl").write_text('{"text": "unterminated\n{oops}\n')
+    bad["all_bad.jsonl"] = "no usable records"
+    os.symlink(folder / "does-not-exist.md", folder / "dangling.md")
+    bad["dangling.md"] = "broken symbolic link"
+    (folder / "bad_yaml.md").write_text("---\ntitle: [unclosed\n---\n# Body\n")
+    bad["bad_yaml.md"] = "front matter is not valid YAML"
+    (folder / "zip_garbage.docx").write_bytes(b"PK\x03\x04" + os.urandom(300))
+    bad["zip_garbage.docx"] = "DOCX"
+    (folder / "text.docx").write_text("plain text with a docx name")
+    bad["text.docx"] = "not a valid DOCX"
+    (folder / "broken.xlsx").write_bytes(b"PK\x03\x04garbage")
+    bad["broken.xlsx"] = "XLSX"
+    (folder / "header_only.csv").write_text("sku,name,price\n")
+    bad["header_only.csv"] = "no data rows"
+    (folder / "syntax.json").write_text('{"text": "a",}')
+    bad["syntax.json"] = "invalid JSON at line 1"
+    (folder / "chrome_only.html").write_text("<html><body><nav>Home</nav><script>x()</script></body></html>")
+    bad["chrome_only.html"] = "no visible main content"
+    (folder / "bad_acl.md").write_text("# Secret\n\nText.\n")
+    (folder / "bad_acl.md.acl.json").write_text('{"allowed_groups": "hr"')
+    bad["bad_acl.md"] = "access file"
+    if os.geteuid() != 0:  # root reads any file, so this case only exists for ordinary users
+        (folder / "locked.txt").write_text("secret")
+        (folder / "locked.txt").chmod(0)
+        bad["locked.txt"] = "permission denied"
+
+    (folder / "good.md").write_text("# Good\n\nThis one is fine.\n")
+    (folder / "latin1.txt").write_bytes("Café crème brûlée à la carte, déjà vu. Ça coûte 5 €.\n".encode("cp1252"))
+    (folder / "partial.jsonl").write_text('{"text": "kept"}\n{broken\n{"text": "also kept"}\n')
+    (folder / "notes.xyz").write_text("unsupported extension: skipped, not failed")
+    good = ["good.md", "latin1.txt", "partial.jsonl"]
+    return bad, good

@@ -96,15 +96,30 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return normalize_newlines(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None or best.encoding is None:
+    best = _detect(data)
+    if best is None:
         raise LoadError("binary or undecodable content: no text encoding fits")
     text = str(best)
     if _control_ratio(text) > 0.05:
         raise LoadError("binary content: too many control characters to be text")
     return normalize_newlines(text), best.encoding
+
+
+# When detection scores several encodings equally (short texts often do), take the one most
+# widely used: Western-European Windows text is far more common than its Central-European twin.
+_PREFERRED = ("cp1252", "latin_1", "iso8859_15", "cp1251", "shift_jis", "gb18030", "euc_kr", "big5")
+
+
+def _detect(data: bytes):  # type: ignore[no-untyped-def]
+    from charset_normalizer import from_bytes
+
+    matches = [m for m in from_bytes(data) if m.encoding]
+    if not matches:
+        return None
+    top = matches[0]
+    tied = [m for m in matches if m.chaos == top.chaos and m.coherence == top.coherence]
+    rank = {name: i for i, name in enumerate(_PREFERRED)}
+    return min(tied, key=lambda m: rank.get(m.encoding, len(rank)))
 
 
 def normalize_newlines(text: str) -> str:

@@ -1,0 +1,64 @@
+"""A corpus of broken files: each gets one clear reason, the rest of the batch is processed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ragtune.ingest.api import ingest
+from ragtune.ingest.files import SourceFile
+from ragtune.errors import LoadError
+from ragtune.workspace import Workspace
+
+from tests.samples import make_bad_corpus
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    bad, good = make_bad_corpus(tmp_path / "corpus")
+    return tmp_path / "corpus", bad, good
+
+
+def test_every_bad_file_fails_alone_with_its_reason(corpus, tmp_path, config, tokenizer):
+    folder, bad, good = corpus
+    assert len(bad) >= 15
+    report = ingest(Workspace(tmp_path / "ws"), [folder], config=config)
+    by_name = {Path(s.source).name: s for s in report.sources}
+    for name, reason in bad.items():
+        source = by_name[name]
+        assert source.status == "failed", (name, source)
+        assert reason in source.reason, (name, source.reason)
+        assert source.source.endswith(name)
+    for name in good:
+        assert by_name[name].status in ("ok", "partial") and by_name[name].chunks >= 1
+    assert by_name["partial.jsonl"].status == "partial"
+    assert [e.record for e in by_name["partial.jsonl"].errors] == ["line 2"]
+    assert by_name["notes.xyz"].status == "skipped"
+    assert report.failed == len(bad) and report.succeeded == len(good)
+    assert "bad_acl.md.acl.json" not in by_name  # access files are never documents
+    # What was staged is only the good documents, and the latin-1 file was decoded.
+    staged = [json.loads(line) for line in (tmp_path / "ws/staging/chunks.jsonl").read_text().splitlines()]
+    texts = " ".join(c["text"] for r in staged for c in r["chunks"])
+    assert "Café crème brûlée" in texts and "also kept" in texts
+    assert {Path(r["document"]["source"].split("#")[0]).name for r in staged} == set(good)
+
+
+def test_permission_denied_is_reported(tmp_path, monkeypatch):
+    path = tmp_path / "locked.txt"
+    path.write_text("secret")
+
+    def deny(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "open", deny)
+    with pytest.raises(LoadError, match="permission denied"):
+        SourceFile(path).read_bytes(1000)
+
+
+def test_size_limit_is_configurable(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_text("x" * 2048)
+    with pytest.raises(LoadError, match=r"file is 2.0 KB, over the 1.0 KB limit \(ingest.max_file_bytes\)"):
+        SourceFile(path).read_bytes(1024)
