@@ -1,0 +1,102 @@
+"""The installed ``ragtune`` console script, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.samples import make_bad_corpus
+
+RAGTUNE = Path(sys.executable).parent / "ragtune"
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+    environment.pop("RAGTUNE_WORKSPACE", None) if env is None else None
+    return subprocess.run([str(RAGTUNE), *args], cwd=cwd, env=environment, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_help_and_version(tmp_path):
+    result = run("--help", cwd=tmp_path)
+    assert result.returncode == 0
+    for command in ("init", "ingest", "inspect", "config"):
+        assert command in result.stdout
+    assert run("--version", cwd=tmp_path).stdout.strip() == "ragtune 0.1.0"
+
+
+def test_inspect_csv_shows_rows_with_their_headers(tmp_path):
+    (tmp_path / "prices.csv").write_text("sku,product,price_eur\nB-100,City bike,499\nH-7,Helmet,59\n")
+    result = run("inspect", "prices.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "sku: B-100 | product: City bike | price_eur: 499" in result.stdout
+    assert "sku: H-7 | product: Helmet | price_eur: 59" in result.stdout
+    assert "[0:" in result.stdout and "tokens" in result.stdout
+
+
+def test_inspect_json_output_round_trips_spans(tmp_path):
+    text = "# Title\n\n" + "\n\n".join(f"Paragraph {i} " + "words " * 60 for i in range(6))
+    (tmp_path / "doc.md").write_text(text)
+    result = run("inspect", "doc.md", "--json", cwd=tmp_path)
+    payload = json.loads(result.stdout)
+    [document] = payload["documents"]
+    assert len(document["chunks"]) > 1
+    for chunk in document["chunks"]:
+        assert text[chunk["start"] : chunk["end"]] == chunk["text"]
+        assert chunk["heading_path"] == ["Title"]
+
+
+def test_ingest_bad_corpus_prints_one_line_per_bad_file_and_exits_0(tmp_path):
+    bad, good = make_bad_corpus(tmp_path / "corpus")
+    result = run("ingest", "corpus", "--workspace", "ws", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    failed_lines = [line for line in result.stdout.splitlines() if line.startswith("✗ failed")]
+    assert len(failed_lines) == len(bad)
+    for name, reason in bad.items():
+        [line] = [line for line in failed_lines if f"/{name}:" in line]
+        assert reason in line
+    assert "line 2: invalid JSON" in result.stdout  # the partial JSONL file's bad line
+    assert f"files failed                      {len(bad)}" in result.stdout
+    assert (tmp_path / "ws" / "staging" / "chunks.jsonl").exists()
+    strict = run("ingest", "corpus", "--workspace", "ws", "--strict", cwd=tmp_path)
+    assert strict.returncode == 1
+
+
+def test_ingest_json_report_and_groups_option(tmp_path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.md").write_text("# A\n\nOpen to staff.\n")
+    result = run("ingest", "docs", "--groups", "staff,contractors", "--json", cwd=tmp_path,
+                 env={"RAGTUNE_WORKSPACE": str(tmp_path / "envws")})
+    report = json.loads(result.stdout)
+    assert report["succeeded"] == 1 and report["chunks"] == 1
+    staged = json.loads((tmp_path / "envws/staging/chunks.jsonl").read_text().splitlines()[0])
+    assert staged["document"]["allowed_groups"] == ["contractors", "staff"]
+
+
+def test_bad_configuration_is_a_clear_error(tmp_path):
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "ragtune.toml").write_text("[chunking]\nsize = 3\n")
+    result = run("ingest", "x", "--workspace", "ws", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "chunking.size: Extra inputs are not permitted" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["init"], ["config"]])
+def test_workspace_commands(tmp_path, command):
+    result = run(*command, "--workspace", "ws", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    if command == ["config"]:
+        assert json.loads(result.stdout)["chunking"]["chunk_tokens"] == 200
+    else:
+        assert (tmp_path / "ws" / "ragtune.toml").exists()
+
+
+def test_help_does_not_import_torch(tmp_path):
+    code = "import sys; from ragtune.cli import app; assert 'torch' not in sys.modules; print('ok')"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout == "ok\n"
