@@ -18,8 +18,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/ragtune --workspace .ragtune/sample ingest examples/sample_corpus --groups staff
-	$(VENV)/bin/ragtune --workspace .ragtune/sample inspect examples/sample_corpus/prices.csv --max-chunks 3
+	$(VENV)/bin/ragtune ingest examples/sample_corpus --workspace .ragtune/sample --groups staff
+	$(VENV)/bin/ragtune inspect examples/sample_corpus/products/price-list.csv --workspace .ragtune/sample --max-chunks 3
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
