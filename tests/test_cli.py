@@ -78,6 +78,24 @@ def test_ingest_json_report_and_groups_option(tmp_path):
     assert staged["document"]["allowed_groups"] == ["contractors", "staff"]
 
 
+def test_ingest_sql_source_from_configuration(tmp_path):
+    from tests.samples import write_sqlite
+
+    url = write_sqlite(tmp_path / "t.db", [(1, "VPN", "VPN drops every hour", "it"), (2, "Pay", "Wrong tax", "hr")])
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "ragtune.toml").write_text(
+        f'[[sql_sources]]\nurl = "{url}"\nquery = "SELECT * FROM tickets"\nid_column = "id"\n'
+        'text_columns = ["subject", "body"]\nallowed_groups_column = "team"\n'
+    )
+    result = run("ingest", "--workspace", "ws", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "✓ ok" in result.stdout and "2 document(s)" in result.stdout
+    staged = [json.loads(line) for line in (tmp_path / "ws/staging/chunks.jsonl").read_text().splitlines()]
+    assert [r["document"]["allowed_groups"] for r in staged] == [["it"], ["hr"]]
+    empty = run("ingest", "--workspace", "other", cwd=tmp_path)
+    assert empty.returncode == 2 and "nothing to ingest" in empty.stderr
+
+
 def test_bad_configuration_is_a_clear_error(tmp_path):
     (tmp_path / "ws").mkdir()
     (tmp_path / "ws" / "ragtune.toml").write_text("[chunking]\nsize = 3\n")

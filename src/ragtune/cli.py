@@ -100,7 +100,10 @@ def show_config(workspace: WorkspaceOption = None) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders to ingest.")],
+    paths: Annotated[
+        Optional[list[Path]],
+        typer.Argument(help="Files and folders to ingest (optional when ragtune.toml has [[sql_sources]])."),
+    ] = None,
     groups: Annotated[
         Optional[list[str]],
         typer.Option("--groups", "-g", help="Groups allowed to see documents that have no ACL file "
@@ -133,6 +136,8 @@ def ingest(
             config.ingest.exclude = [*config.ingest.exclude, *exclude]
     except (RagtuneError, ValueError) as exc:
         raise _fail(str(exc)) from None
+    if not paths and not config.sql_sources:
+        raise _fail("nothing to ingest: give files or folders, or configure [[sql_sources]]")
     progress = Progress(
         TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err_console, transient=True, disable=as_json,
@@ -141,7 +146,7 @@ def ingest(
     try:
         with progress:
             report = run_ingest(
-                ws, paths, config=config, groups=_split_names(groups), users=_split_names(users),
+                ws, paths or [], config=config, groups=_split_names(groups), users=_split_names(users),
                 on_start=lambda total: progress.update(task, total=total),
                 on_progress=lambda _r: progress.advance(task),
             )
@@ -155,9 +160,20 @@ def ingest(
         raise typer.Exit(1)
 
 
+# Up to this many sources, successes are listed one per line too; beyond, only counted.
+LIST_SUCCESSES_UP_TO = 50
+
+
 def _print_report(report, ws: Workspace) -> None:  # type: ignore[no-untyped-def]
+    verbose = logging.getLogger().isEnabledFor(logging.INFO)
+    list_ok = verbose or len(report.sources) <= LIST_SUCCESSES_UP_TO
     for source in report.sources:
-        if source.status == "failed":
+        if source.status == "ok" and list_ok:
+            console.print(
+                f"[green]✓ ok[/]      {source.source}: {source.documents} document(s), "
+                f"{source.chunks} chunk(s)", highlight=False,
+            )
+        elif source.status == "failed":
             console.print(f"[red]✗ failed[/]  {source.source}: {source.reason}", highlight=False)
             for error in source.errors[1:]:
                 console.print(f"           {error}", highlight=False)
@@ -168,7 +184,7 @@ def _print_report(report, ws: Workspace) -> None:  # type: ignore[no-untyped-def
             )
             for error in source.errors:
                 console.print(f"           {error.record or ''}: {error.reason}", highlight=False)
-        elif source.status == "skipped" and logging.getLogger().isEnabledFor(logging.INFO):
+        elif source.status == "skipped" and verbose:
             console.print(f"[dim]- skipped {source.source}: {source.reason}[/]", highlight=False)
     table = Table(title="ingest summary", show_header=False, box=None)
     table.add_row("files ingested", str(report.succeeded))
