@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from ragtune.config import DEFAULT_CONFIG_TOML, RagtuneConfig
 from ragtune.chunk.tokenizer import load_tokenizer
-from ragtune.config import ChunkingConfig, EmbedderConfig
+from ragtune.config import DEFAULT_CONFIG_TOML, ChunkingConfig, EmbedderConfig, RagtuneConfig
 from ragtune.errors import ConfigError
 from ragtune.workspace import Workspace
 

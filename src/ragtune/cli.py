@@ -160,6 +160,14 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _shown(source: str) -> str:
+    """A source as the user typed it: relative to the current folder when inside it."""
+    try:
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source
+
+
 # Up to this many sources, successes are listed one per line too; beyond, only counted.
 LIST_SUCCESSES_UP_TO = 50
 
@@ -170,22 +178,22 @@ def _print_report(report, ws: Workspace) -> None:  # type: ignore[no-untyped-def
     for source in report.sources:
         if source.status == "ok" and list_ok:
             console.print(
-                f"[green]✓ ok[/]      {source.source}: {source.documents} document(s), "
+                f"[green]✓ ok[/]      {_shown(source.source)}: {source.documents} document(s), "
                 f"{source.chunks} chunk(s)", highlight=False,
             )
         elif source.status == "failed":
-            console.print(f"[red]✗ failed[/]  {source.source}: {source.reason}", highlight=False)
+            console.print(f"[red]✗ failed[/]  {_shown(source.source)}: {source.reason}", highlight=False)
             for error in source.errors[1:]:
                 console.print(f"           {error}", highlight=False)
         elif source.status == "partial":
             console.print(
-                f"[yellow]! partial[/] {source.source}: {source.documents} document(s) kept, "
+                f"[yellow]! partial[/] {_shown(source.source)}: {source.documents} document(s) kept, "
                 f"{source.reason}", highlight=False,
             )
             for error in source.errors:
                 console.print(f"           {error.record or ''}: {error.reason}", highlight=False)
         elif source.status == "skipped" and verbose:
-            console.print(f"[dim]- skipped {source.source}: {source.reason}[/]", highlight=False)
+            console.print(f"[dim]- skipped {_shown(source.source)}: {source.reason}[/]", highlight=False)
     table = Table(title="ingest summary", show_header=False, box=None)
     table.add_row("files ingested", str(report.succeeded))
     table.add_row("files failed", str(report.failed))

@@ -6,7 +6,6 @@ from hypothesis import strategies as st
 
 from ragtune.chunk.recursive import RecursiveTokenSplitter
 from ragtune.types import Document
-
 from tests.chunk.checks import assert_no_text_lost, assert_sizes_and_overlap, assert_spans_round_trip
 
 

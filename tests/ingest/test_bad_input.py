@@ -7,11 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from ragtune.errors import LoadError
 from ragtune.ingest.api import ingest
 from ragtune.ingest.files import SourceFile
-from ragtune.errors import LoadError
 from ragtune.workspace import Workspace
-
 from tests.samples import make_bad_corpus
 
 

@@ -9,7 +9,6 @@ from ragtune.ingest.docx import DocxLoader
 from ragtune.ingest.files import SourceFile
 from ragtune.ingest.pdf import PdfLoader
 from ragtune.ingest.tables import CsvLoader, XlsxLoader
-
 from tests import samples
 
 

@@ -12,7 +12,6 @@ import pytest
 from ragtune.chunk.factory import build_chunker
 from ragtune.ingest.files import SourceFile
 from ragtune.ingest.registry import LOADERS, loader_for_name
-
 from tests import samples
 from tests.chunk.checks import assert_no_text_lost, assert_sizes_and_overlap, assert_spans_round_trip
 

@@ -7,10 +7,9 @@ import pytest
 from ragtune.config import IngestConfig, JsonConfig, SqlSourceConfig
 from ragtune.errors import LoadError
 from ragtune.ingest.files import SourceFile
-from ragtune.ingest.json_records import JsonLoader, JsonlLoader
+from ragtune.ingest.json_records import JsonlLoader, JsonLoader
 from ragtune.ingest.sql import SqlSource, redacted_url
 from ragtune.types import IngestError
-
 from tests import samples
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from ragtune.ingest.sources import FoundFile, PathSource, Skipped, glob_regex
 from ragtune.config import DEFAULT_EXCLUDES
+from ragtune.ingest.sources import FoundFile, PathSource, Skipped, glob_regex
 
 
 def _names(items):

@@ -9,7 +9,6 @@ from ragtune.ingest.files import SourceFile, decode_text
 from ragtune.ingest.html import HtmlLoader
 from ragtune.ingest.markdown import MarkdownLoader, markdown_outline
 from ragtune.ingest.text import TextLoader
-
 from tests.samples import HTML_PAGE
 
 

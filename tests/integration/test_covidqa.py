@@ -9,7 +9,6 @@ import pytest
 from ragtune.ingest.api import ingest
 from ragtune.types import Chunk, Document
 from ragtune.workspace import Workspace
-
 from tests.chunk.checks import assert_no_text_lost, assert_sizes_and_overlap
 
 pytestmark = pytest.mark.integration

@@ -10,10 +10,10 @@ from ragtune.chunk.factory import build_chunker
 from ragtune.config import RagtuneConfig, SqlSourceConfig
 from ragtune.errors import LoadError
 from ragtune.ingest.acl import AccessResolver
+from ragtune.ingest.files import SourceFile
 from ragtune.ingest.pipeline import IngestPipeline, IngestReport, SourceReport, load_file
 from ragtune.ingest.sources import FoundFile
 from ragtune.ingest.staging import JsonlStagingSink
-from ragtune.ingest.files import SourceFile
 from ragtune.types import Chunk, Document, IngestError
 from ragtune.workspace import Workspace
 

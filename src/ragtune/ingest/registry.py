@@ -9,7 +9,7 @@ import zipfile
 from ragtune.ingest.base import Loader
 from ragtune.ingest.docx import DocxLoader
 from ragtune.ingest.html import HtmlLoader
-from ragtune.ingest.json_records import JsonLoader, JsonlLoader
+from ragtune.ingest.json_records import JsonlLoader, JsonLoader
 from ragtune.ingest.markdown import MarkdownLoader
 from ragtune.ingest.pdf import PdfLoader
 from ragtune.ingest.tables import CsvLoader, XlsxLoader
