@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 PUBLIC_GROUP = "public"
 """The group every principal belongs to and every document without an access list is shared with."""
@@ -88,10 +88,6 @@ class Document:
     page_starts: list[int] = field(default_factory=list)
     outline: list[Heading] = field(default_factory=list)
     row_spans: list[tuple[int, int]] = field(default_factory=list)
-
-    @property
-    def kind(self) -> Literal["table", "text"]:
-        return "table" if self.row_spans else "text"
 
     @property
     def content_hash(self) -> str:

@@ -103,14 +103,18 @@ class AccessResolver:
         self.default = AccessList(allowed_groups=frozenset(default_groups), origin="default")
         self._directory_cache: dict[Path, AccessList | None] = {}
 
-    def apply(self, file: Path, documents: list[Document]) -> None:
-        sidecar = file.with_name(file.name + SIDECAR_SUFFIX)
-        if sidecar.exists():
-            access = read_acl_file(sidecar)
-            for document in documents:
-                document.access = access
-            return
-        fallback = self._directory_access(file.absolute().parent) or self.option or self.default
+    def apply(self, file: Path | None, documents: list[Document]) -> None:
+        """Set the access list of documents loaded from ``file`` (None: not from a file, e.g.
+        SQL rows, where only the documents' own fields, the option and the default apply)."""
+        if file is not None:
+            sidecar = file.with_name(file.name + SIDECAR_SUFFIX)
+            if sidecar.exists():
+                access = read_acl_file(sidecar)
+                for document in documents:
+                    document.access = access
+                return
+        directory = self._directory_access(file.absolute().parent) if file is not None else None
+        fallback = directory or self.option or self.default
         for document in documents:
             if document.access.origin not in _ORIGINS_FROM_CONTENT:
                 document.access = fallback

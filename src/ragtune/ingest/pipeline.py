@@ -178,10 +178,7 @@ class IngestPipeline:
         if not documents:
             reason = errors[0].reason if errors else "the query returned no rows"
             return SourceReport(source.name, "failed", errors=errors, reason=reason)
-        resolver = self._resolver(None)
-        for document in documents:
-            if document.access.origin != "record fields":
-                document.access = resolver.option or resolver.default
+        self._resolver(None).apply(None, documents)
         return self._emit(source.name, documents, errors)
 
     def _emit(self, name: str, documents: list[Document], errors: list[IngestError]) -> SourceReport:
