@@ -61,3 +61,21 @@ def test_size_limit_is_configurable(tmp_path):
     path.write_text("x" * 2048)
     with pytest.raises(LoadError, match=r"file is 2.0 KB, over the 1.0 KB limit \(ingest.max_file_bytes\)"):
         SourceFile(path).read_bytes(1024)
+
+
+def test_an_unforeseen_parser_crash_fails_only_its_file(tmp_path, config, monkeypatch):
+    from ragtune.ingest.text import TextLoader
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "boom.txt").write_text("triggers the bug")
+    (tmp_path / "docs" / "fine.md").write_text("# Fine\n\nStill ingested.\n")
+
+    def crash(self, file, data, config):
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr(TextLoader, "load", crash)
+    report = ingest(Workspace(tmp_path / "ws"), [tmp_path / "docs"], config=config)
+    by_name = {Path(s.source).name: s for s in report.sources}
+    assert by_name["boom.txt"].status == "failed"
+    assert by_name["boom.txt"].reason == "unexpected error: RuntimeError: parser bug"
+    assert by_name["fine.md"].status == "ok"

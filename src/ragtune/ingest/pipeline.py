@@ -7,6 +7,7 @@ The sink is where chunks go: a staging file now, the index store later; anything
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from ragtune.ingest.registry import loader_for_content, loader_for_name
 from ragtune.ingest.sources import FoundFile, PathSource, Skipped
 from ragtune.ingest.sql import SqlSource
 from ragtune.types import Chunk, Document, IngestError
+
+logger = logging.getLogger(__name__)
 
 
 class DocumentSink(Protocol):
@@ -140,21 +143,21 @@ class IngestPipeline:
         sqls = list(sql_sources)
         if on_start:
             on_start(len(items) + len(sqls))
+
+        def record(result: SourceReport) -> None:
+            report.sources.append(result)
+            if on_progress:
+                on_progress(result)
+
         for item in items:
             if isinstance(item, Skipped):
-                result = SourceReport(item.path, "skipped", reason=item.reason)
-            else:
-                if item.root not in resolvers:
-                    resolvers[item.root] = self._resolver(item.root)
-                result = self._ingest_file(item, resolvers[item.root])
-            report.sources.append(result)
-            if on_progress:
-                on_progress(result)
+                record(SourceReport(item.path, "skipped", reason=item.reason))
+                continue
+            if item.root not in resolvers:
+                resolvers[item.root] = self._resolver(item.root)
+            record(self._ingest_file(item, resolvers[item.root]))
         for sql in sqls:
-            result = self._ingest_sql(SqlSource(sql))
-            report.sources.append(result)
-            if on_progress:
-                on_progress(result)
+            record(self._ingest_sql(SqlSource(sql)))
         report.seconds = time.perf_counter() - started
         return report
 
@@ -166,9 +169,13 @@ class IngestPipeline:
         try:
             loaded = load_file(found, self.config)
             resolver.apply(found.file.path, loaded.documents)
+            return self._emit(uri, loaded.documents, loaded.errors)
         except LoadError as exc:
-            return SourceReport(uri, "failed", errors=[IngestError(uri, str(exc))], reason=str(exc))
-        return self._emit(uri, loaded.documents, loaded.errors)
+            reason = str(exc)
+        except Exception as exc:  # a parser library failing in a way we did not foresee
+            logger.debug("unexpected error ingesting %s", uri, exc_info=True)
+            reason = f"unexpected error: {type(exc).__name__}: {exc}"
+        return SourceReport(uri, "failed", errors=[IngestError(uri, reason)], reason=reason)
 
     def _ingest_sql(self, source: SqlSource) -> SourceReport:
         documents: list[Document] = []
