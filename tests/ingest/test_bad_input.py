@@ -79,3 +79,18 @@ def test_an_unforeseen_parser_crash_fails_only_its_file(tmp_path, config, monkey
     assert by_name["boom.txt"].status == "failed"
     assert by_name["boom.txt"].reason == "unexpected error: RuntimeError: parser bug"
     assert by_name["fine.md"].status == "ok"
+
+
+def test_a_failing_sink_stops_the_run_instead_of_passing_as_a_bad_file(tmp_path, config, tokenizer):
+    from ragtune.chunk.factory import build_chunker
+    from ragtune.ingest.pipeline import IngestPipeline
+
+    (tmp_path / "a.md").write_text("# A\n\nText.\n")
+
+    class FullDisk:
+        def write(self, document, chunks):
+            raise OSError(28, "No space left on device")
+
+    pipeline = IngestPipeline(config.ingest, build_chunker(config.chunking, config.embedder, tokenizer), FullDisk())
+    with pytest.raises(OSError, match="No space left"):
+        pipeline.run([tmp_path])

@@ -113,6 +113,16 @@ def render_row(header: list[str], values: list[Any]) -> str:
     return " | ".join(pairs)
 
 
+def table_lines(rows: list[list[str]], has_header: bool = True) -> list[str]:
+    """Rows of an embedded table (HTML, DOCX) as text lines: with a header row, every other row
+    as ``column: value`` pairs; without one, cells joined by `` | ``. Blank rows are dropped."""
+    rows = [r for r in rows if any(c.strip() for c in r)]
+    if has_header and len(rows) > 1:
+        header = clean_header(rows[0])
+        return [render_row(header, r) for r in rows[1:]]
+    return [" | ".join(c for c in r if c) for r in rows]
+
+
 def format_cell(value: Any) -> str:
     import datetime as dt
 

@@ -8,7 +8,7 @@ import zipfile
 
 from ragtune.config import IngestConfig
 from ragtune.errors import LoadError
-from ragtune.ingest.base import LoadResult, TextBuilder, clean_header, file_document, render_row
+from ragtune.ingest.base import LoadResult, TextBuilder, file_document, table_lines
 from ragtune.ingest.files import SourceFile
 
 _HEADING_STYLE = re.compile(r"^heading\s*(\d)$", re.IGNORECASE)
@@ -41,12 +41,7 @@ class DocxLoader:
                 else:
                     builder.paragraph(block.text)
             elif isinstance(block, Table):
-                rows = [[cell.text for cell in row.cells] for row in block.rows]
-                if len(rows) > 1:
-                    header = clean_header(rows[0])
-                    builder.rows([render_row(header, r) for r in rows[1:]])
-                elif rows:
-                    builder.paragraph(" | ".join(c for c in rows[0] if c))
+                builder.rows(table_lines([[cell.text for cell in row.cells] for row in block.rows]))
         text = builder.text()
         if not text.strip():
             raise LoadError("no text: the DOCX document is empty")

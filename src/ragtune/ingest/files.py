@@ -108,6 +108,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
 # When detection scores several encodings equally (short texts often do), take the one most
 # widely used: Western-European Windows text is far more common than its Central-European twin.
 _PREFERRED = ("cp1252", "latin_1", "iso8859_15", "cp1251", "shift_jis", "gb18030", "euc_kr", "big5")
+_RANK = {name: i for i, name in enumerate(_PREFERRED)}
 
 
 def _detect(data: bytes):  # type: ignore[no-untyped-def]
@@ -118,8 +119,7 @@ def _detect(data: bytes):  # type: ignore[no-untyped-def]
         return None
     top = matches[0]
     tied = [m for m in matches if m.chaos == top.chaos and m.coherence == top.coherence]
-    rank = {name: i for i, name in enumerate(_PREFERRED)}
-    return min(tied, key=lambda m: rank.get(m.encoding, len(rank)))
+    return min(tied, key=lambda m: _RANK.get(m.encoding, len(_RANK)))
 
 
 def normalize_newlines(text: str) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from ragtune.config import IngestConfig
 from ragtune.errors import LoadError
-from ragtune.ingest.base import LoadResult, TextBuilder, clean_header, file_document, render_row
+from ragtune.ingest.base import LoadResult, TextBuilder, file_document, table_lines
 from ragtune.ingest.files import SourceFile, decode_text
 
 # Never content: code, styling, and the page furniture around the main text.
@@ -95,11 +95,5 @@ def _table_rows(table: Any) -> list[str]:
         [cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])]
         for tr in table.find_all("tr")
     ]
-    rows = [r for r in rows if any(r)]
-    if not rows:
-        return []
-    header_cells = table.find("tr").find_all("th") if table.find("tr") else []
-    if header_cells and len(rows) > 1:
-        header = clean_header(rows[0])
-        return [render_row(header, r) for r in rows[1:]]
-    return [" | ".join(c for c in r if c) for r in rows]
+    first_row = table.find("tr")
+    return table_lines(rows, has_header=bool(first_row and first_row.find_all("th")))

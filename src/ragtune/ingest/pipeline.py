@@ -169,12 +169,15 @@ class IngestPipeline:
         try:
             loaded = load_file(found, self.config)
             resolver.apply(found.file.path, loaded.documents)
-            return self._emit(uri, loaded.documents, loaded.errors)
+            chunked = self._chunk(loaded.documents)
         except LoadError as exc:
             reason = str(exc)
         except Exception as exc:  # a parser library failing in a way we did not foresee
             logger.debug("unexpected error ingesting %s", uri, exc_info=True)
             reason = f"unexpected error: {type(exc).__name__}: {exc}"
+        else:
+            # Outside the guard: a failing sink (the index) must stop the run, not pass as a bad file.
+            return self._emit(uri, chunked, loaded.errors)
         return SourceReport(uri, "failed", errors=[IngestError(uri, reason)], reason=reason)
 
     def _ingest_sql(self, source: SqlSource) -> SourceReport:
@@ -186,15 +189,18 @@ class IngestPipeline:
             reason = errors[0].reason if errors else "the query returned no rows"
             return SourceReport(source.name, "failed", errors=errors, reason=reason)
         self._resolver(None).apply(None, documents)
-        return self._emit(source.name, documents, errors)
+        return self._emit(source.name, self._chunk(documents), errors)
 
-    def _emit(self, name: str, documents: list[Document], errors: list[IngestError]) -> SourceReport:
-        chunks = 0
-        for document in documents:
-            pieces = self.chunker.chunk(document)
-            if self.sink is not None:
-                self.sink.write(document, pieces)
-            chunks += len(pieces)
+    def _chunk(self, documents: list[Document]) -> list[tuple[Document, list[Chunk]]]:
+        return [(document, self.chunker.chunk(document)) for document in documents]
+
+    def _emit(
+        self, name: str, chunked: list[tuple[Document, list[Chunk]]], errors: list[IngestError]
+    ) -> SourceReport:
+        if self.sink is not None:
+            for document, chunks in chunked:
+                self.sink.write(document, chunks)
         status: Literal["ok", "partial"] = "partial" if errors else "ok"
         reason = f"{len(errors)} record(s) failed" if errors else ""
-        return SourceReport(name, status, len(documents), chunks, errors, reason)
+        total = sum(len(chunks) for _, chunks in chunked)
+        return SourceReport(name, status, len(chunked), total, errors, reason)
