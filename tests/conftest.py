@@ -23,6 +23,13 @@ def ingest_config() -> IngestConfig:
 
 @pytest.fixture
 def config() -> RagtuneConfig:
+    """Defaults, except the model-free hashing embedder: fast, for tests of everything around it.
+    Tests of the real embedder use ``real_config``."""
+    return RagtuneConfig(embedder=EmbedderConfig(backend="hashing"))
+
+
+@pytest.fixture
+def real_config() -> RagtuneConfig:
     return RagtuneConfig()
 
 

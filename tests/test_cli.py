@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -22,10 +23,25 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
                           text=True, timeout=120)
 
 
+def fast_workspace(path: Path, extra: str = "") -> Path:
+    """A workspace using the model-free hashing embedder, for CLI tests not about embedding."""
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "ragtune.toml").write_text('[embedder]\nbackend = "hashing"\n' + extra)
+    return path
+
+
+def indexed(workspace: Path, sql: str) -> list[tuple]:
+    db = sqlite3.connect(workspace / "index" / "ragtune.db")
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
 def test_help_and_version(tmp_path):
     result = run("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("init", "ingest", "inspect", "config"):
+    for command in ("init", "ingest", "sync", "search", "status", "inspect", "config"):
         assert command in result.stdout
     assert run("--version", cwd=tmp_path).stdout.strip() == "ragtune 0.1.0"
 
@@ -53,6 +69,7 @@ def test_inspect_json_output_round_trips_spans(tmp_path):
 
 def test_ingest_bad_corpus_prints_one_line_per_bad_file_and_exits_0(tmp_path):
     bad, good = make_bad_corpus(tmp_path / "corpus")
+    fast_workspace(tmp_path / "ws")
     result = run("ingest", "corpus", "--workspace", "ws", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     failed_lines = [line for line in result.stdout.splitlines() if line.startswith("✗ failed")]
@@ -62,7 +79,7 @@ def test_ingest_bad_corpus_prints_one_line_per_bad_file_and_exits_0(tmp_path):
         assert reason in line
     assert "line 2: invalid JSON" in result.stdout  # the partial JSONL file's bad line
     assert f"files failed                      {len(bad)}" in result.stdout
-    assert (tmp_path / "ws" / "staging" / "chunks.jsonl").exists()
+    assert indexed(tmp_path / "ws", "SELECT count(*) FROM documents")[0][0] >= len(good)
     strict = run("ingest", "corpus", "--workspace", "ws", "--strict", cwd=tmp_path)
     assert strict.returncode == 1
 
@@ -70,28 +87,27 @@ def test_ingest_bad_corpus_prints_one_line_per_bad_file_and_exits_0(tmp_path):
 def test_ingest_json_report_and_groups_option(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "a.md").write_text("# A\n\nOpen to staff.\n")
+    fast_workspace(tmp_path / "envws")
     result = run("ingest", "docs", "--groups", "staff,contractors", "--json", cwd=tmp_path,
                  env={"RAGTUNE_WORKSPACE": str(tmp_path / "envws")})
     report = json.loads(result.stdout)
-    assert report["succeeded"] == 1 and report["chunks"] == 1
-    staged = json.loads((tmp_path / "envws/staging/chunks.jsonl").read_text().splitlines()[0])
-    assert staged["document"]["allowed_groups"] == ["contractors", "staff"]
+    assert report["succeeded"] == 1 and report["chunks"] == 1 and report["index"]["added"] == 1
+    [(groups,)] = indexed(tmp_path / "envws", "SELECT allowed_groups FROM documents")
+    assert json.loads(groups) == ["contractors", "staff"]
 
 
 def test_ingest_sql_source_from_configuration(tmp_path):
     from tests.samples import write_sqlite
 
     url = write_sqlite(tmp_path / "t.db", [(1, "VPN", "VPN drops every hour", "it"), (2, "Pay", "Wrong tax", "hr")])
-    (tmp_path / "ws").mkdir()
-    (tmp_path / "ws" / "ragtune.toml").write_text(
+    fast_workspace(tmp_path / "ws",
         f'[[sql_sources]]\nurl = "{url}"\nquery = "SELECT * FROM tickets"\nid_column = "id"\n'
-        'text_columns = ["subject", "body"]\nallowed_groups_column = "team"\n'
-    )
+        'text_columns = ["subject", "body"]\nallowed_groups_column = "team"\n')
     result = run("ingest", "--workspace", "ws", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "✓ ok" in result.stdout and "2 document(s)" in result.stdout
-    staged = [json.loads(line) for line in (tmp_path / "ws/staging/chunks.jsonl").read_text().splitlines()]
-    assert [r["document"]["allowed_groups"] for r in staged] == [["it"], ["hr"]]
+    rows = indexed(tmp_path / "ws", "SELECT allowed_groups FROM documents ORDER BY rowid")
+    assert [json.loads(r[0]) for r in rows] == [["it"], ["hr"]]
     empty = run("ingest", "--workspace", "other", cwd=tmp_path)
     assert empty.returncode == 2 and "nothing to ingest" in empty.stderr
 
@@ -118,3 +134,28 @@ def test_workspace_commands(tmp_path, command):
 def test_help_does_not_import_torch(tmp_path):
     code = "import sys; from ragtune.cli import app; assert 'torch' not in sys.modules; print('ok')"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout == "ok\n"
+
+
+def test_ingest_search_sync_status_round_trip(tmp_path):
+    docs = tmp_path / "docs"
+    (docs / "hr").mkdir(parents=True)
+    (docs / "prices.md").write_text("# Prices\n\nThe city bike costs 499 euros.\n")
+    (docs / "old.md").write_text("# Old\n\nThe discontinued tandem cost 1200 euros.\n")
+    (docs / "hr" / "pay.md").write_text("---\nallowed_groups: [hr]\n---\nSalary band B starts at 52,000 euros.\n")
+    fast_workspace(tmp_path / "ws")
+    assert run("ingest", "docs", "-w", "ws", cwd=tmp_path).returncode == 0
+    anyone = json.loads(run("search", "euros", "-w", "ws", "--json", "--user", "sam", cwd=tmp_path).stdout)
+    assert {h["source"].rsplit("/", 1)[1] for h in anyone["hits"]} == {"prices.md", "old.md"}
+    hr = run("search", "salary band", "-w", "ws", "--user", "hanna", "--groups", "hr", "--mode", "bm25", cwd=tmp_path)
+    assert "hr/pay.md" in hr.stdout and "52,000" in hr.stdout
+    flt = '{"source": {"$ne": "x"}}'
+    filtered = json.loads(run("search", "euros", "-w", "ws", "--json", "--filter", flt, "-k", "1", cwd=tmp_path).stdout)
+    assert len(filtered["hits"]) == 1
+    bad = run("search", "euros", "-w", "ws", "--filter", '{"year": {"$near": 1}}', cwd=tmp_path)
+    assert bad.returncode == 2 and "year" in bad.stderr and "Traceback" not in bad.stderr
+    (docs / "old.md").unlink()
+    synced = json.loads(run("sync", "docs", "-w", "ws", "--json", cwd=tmp_path).stdout)
+    assert synced["index"]["deleted"] == 1 and synced["index"]["unchanged"] == 2
+    status = json.loads(run("status", "-w", "ws", "--json", cwd=tmp_path).stdout)
+    assert status["documents"] == 2 and status["embedder"] == "hashing-256" and status["fresh"] is True
+    assert "no index" in run("search", "x", "-w", "empty", cwd=tmp_path).stderr

@@ -98,31 +98,48 @@ def show_config(workspace: WorkspaceOption = None) -> None:
     console.print_json(config.model_dump_json(by_alias=True))
 
 
-@app.command()
-def ingest(
-    paths: Annotated[
-        Optional[list[Path]],
-        typer.Argument(help="Files and folders to ingest (optional when ragtune.toml has [[sql_sources]])."),
-    ] = None,
-    groups: Annotated[
-        Optional[list[str]],
-        typer.Option("--groups", "-g", help="Groups allowed to see documents that have no ACL file "
-                     "or front matter (comma-separated). Without it: the 'public' group."),
-    ] = None,
-    users: Annotated[
-        Optional[list[str]], typer.Option("--users", help="Users allowed, like --groups.")
-    ] = None,
-    include: Annotated[
-        Optional[list[str]], typer.Option("--include", help="Glob of files to take (repeatable).")
-    ] = None,
-    exclude: Annotated[
-        Optional[list[str]], typer.Option("--exclude", help="Glob of files to leave out (repeatable).")
-    ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 if any file or record failed.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    workspace: WorkspaceOption = None,
-) -> None:
-    """Load, chunk and stage documents; one line per file that failed, then a summary."""
+PathsArgument = Annotated[
+    Optional[list[Path]],
+    typer.Argument(help="Files and folders to ingest (optional when ragtune.toml declares sql_sources)."),
+]
+GroupsOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--groups", "-g", help="Groups allowed to see documents that have no ACL file "
+                 "or front matter (comma-separated). Without it: the 'public' group."),
+]
+UsersOption = Annotated[Optional[list[str]], typer.Option("--users", help="Users allowed, like --groups.")]
+IncludeOption = Annotated[Optional[list[str]], typer.Option("--include", help="Glob of files to take (repeatable).")]
+ExcludeOption = Annotated[Optional[list[str]], typer.Option("--exclude", help="Glob of files to leave out (repeatable).")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 if any file or record failed.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def _ingest_command(sync: bool, help_text: str):  # type: ignore[no-untyped-def]
+    """``ingest`` and ``sync`` take the same options and differ only in deleting what vanished."""
+
+    def command(
+        paths: PathsArgument = None,
+        groups: GroupsOption = None,
+        users: UsersOption = None,
+        include: IncludeOption = None,
+        exclude: ExcludeOption = None,
+        strict: StrictOption = False,
+        as_json: JsonOption = False,
+        workspace: WorkspaceOption = None,
+    ) -> None:
+        _run_ingest(paths, groups, users, include, exclude, strict, as_json, workspace, sync=sync)
+
+    command.__doc__ = help_text
+    return command
+
+
+app.command("ingest")(_ingest_command(
+    False, "Load, chunk, embed and index documents; unchanged ones are skipped, changed ones replaced."))
+app.command("sync")(_ingest_command(
+    True, "Like ingest, and also delete indexed documents that vanished from these paths."))
+
+
+def _run_ingest(paths, groups, users, include, exclude, strict, as_json, workspace, sync: bool) -> None:  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ragtune.ingest.api import ingest as run_ingest
@@ -139,16 +156,23 @@ def ingest(
     if not paths and not config.sql_sources:
         raise _fail("nothing to ingest: give files or folders, or configure [[sql_sources]]")
     progress = Progress(
-        TextColumn("ingest"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=err_console, transient=True, disable=as_json,
     )
-    task = progress.add_task("ingest", total=None)
+    files = progress.add_task("files", total=None)
+    embedded = progress.add_task("embedding", total=None, visible=False)
+
+    def on_embedded(n: int) -> None:
+        progress.update(embedded, visible=True, advance=n)
+
     try:
         with progress:
             report = run_ingest(
                 ws, paths or [], config=config, groups=_split_names(groups), users=_split_names(users),
-                on_start=lambda total: progress.update(task, total=total),
-                on_progress=lambda _r: progress.advance(task),
+                sync=sync,
+                on_start=lambda total: progress.update(files, total=total),
+                on_progress=lambda _r: progress.advance(files),
+                on_embedded=on_embedded,
             )
     except RagtuneError as exc:
         raise _fail(str(exc)) from None
@@ -200,8 +224,90 @@ def _print_report(report, ws: Workspace) -> None:  # type: ignore[no-untyped-def
     table.add_row("files skipped (unsupported type)", str(report.skipped))
     table.add_row("documents", str(report.documents))
     table.add_row("chunks", str(report.chunks))
+    index = report.index
+    table.add_row("documents added / updated", f"{index.get('added', 0)} / {index.get('updated', 0)}")
+    table.add_row("documents unchanged", str(index.get("unchanged", 0)))
+    if index.get("access_updated"):
+        table.add_row("access lists updated", str(index["access_updated"]))
+    if index.get("deleted"):
+        table.add_row("documents deleted (vanished)", str(index["deleted"]))
+    table.add_row("chunks embedded / reused", f"{index.get('chunks_embedded', 0)} / {index.get('chunks_reused', 0)}")
     table.add_row("seconds", f"{report.seconds:.2f}")
-    table.add_row("staged to", str(ws.staging_path))
+    table.add_row("index", str(ws.index_dir))
+    console.print(table)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    user: Annotated[str, typer.Option("--user", "-u", help="Search as this user id.")] = "anonymous",
+    groups: Annotated[
+        Optional[list[str]], typer.Option("--groups", "-g", help="The user's groups (comma-separated); 'public' is implied.")
+    ] = None,
+    k: Annotated[Optional[int], typer.Option("-k", help="How many hits. [default: retrieval.k]")] = None,
+    mode: Annotated[Optional[str], typer.Option("--mode", help="dense | bm25 | hybrid. [default: retrieval.mode]")] = None,
+    filters: Annotated[
+        Optional[str], typer.Option("--filter", help='Metadata filter as JSON, e.g. \'{"year": {"$gte": 2020}}\'.')
+    ] = None,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Search the index as a principal: only documents the user may see can be returned."""
+    from ragtune.retrieve.api import search as run_search
+    from ragtune.types import Principal
+
+    if mode is not None and mode not in ("dense", "bm25", "hybrid"):
+        raise _fail(f"--mode must be dense, bm25 or hybrid, not '{mode}'")
+    try:
+        parsed = json.loads(filters) if filters else None
+    except json.JSONDecodeError as exc:
+        raise _fail(f"--filter is not valid JSON: {exc}") from None
+    principal = Principal(user, frozenset(_split_names(groups)))
+    try:
+        result = run_search(_workspace(workspace), query, principal, k=k, mode=mode, filters=parsed)  # type: ignore[arg-type]
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if not result.hits:
+        console.print("no results visible to this user")
+    for rank, hit in enumerate(result.hits, start=1):
+        where = [_shown(hit.source)]
+        if hit.page is not None:
+            where.append(f"page {hit.page}")
+        if hit.heading_path:
+            where.append(" > ".join(hit.heading_path))
+        signals = " ".join(f"{name}={value:.3f}" for name, value in hit.scores.items())
+        console.print(f"[bold]{rank}.[/] {' · '.join(where)}  [dim]{signals}[/]", highlight=False)
+        preview = " ".join(hit.text.split())
+        console.print("   " + (preview if len(preview) <= 240 else preview[:240] + " …"), markup=False, highlight=False)
+    total = result.timings.get("total", 0.0) * 1000
+    console.print(f"[dim]{result.mode} · {total:.1f} ms[/]", highlight=False)
+
+
+@app.command()
+def status(as_json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
+    """Counts, embedder and vector-index freshness of the workspace index."""
+    from ragtune.retrieve.api import index_status
+
+    try:
+        state = index_status(_workspace(workspace))
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(state.to_dict(), indent=2))
+        return
+    table = Table(title="index", show_header=False, box=None)
+    table.add_row("documents", str(state.documents))
+    table.add_row("chunks", str(state.chunks))
+    table.add_row("embedder", f"{state.embedder} ({state.dimension}-d)")
+    table.add_row("vector index", state.ann)
+    freshness = "fresh" if state.fresh else (
+        f"behind (generation {state.ann_generation} of {state.generation}); caught up on next use"
+    )
+    table.add_row("freshness", freshness)
+    table.add_row("path", state.path)
     console.print(table)
 
 

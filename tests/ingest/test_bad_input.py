@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from ragtune.errors import LoadError
+from ragtune.index.sqlite_store import SqliteStore
 from ragtune.ingest.api import ingest
 from ragtune.ingest.files import SourceFile
 from ragtune.workspace import Workspace
@@ -37,11 +38,15 @@ def test_every_bad_file_fails_alone_with_its_reason(corpus, tmp_path, config, to
     assert by_name["notes.xyz"].status == "skipped"
     assert report.failed == len(bad) and report.succeeded == len(good)
     assert "bad_acl.md.acl.json" not in by_name  # access files are never documents
-    # What was staged is only the good documents, and the latin-1 file was decoded.
-    staged = [json.loads(line) for line in (tmp_path / "ws/staging/chunks.jsonl").read_text().splitlines()]
-    texts = " ".join(c["text"] for r in staged for c in r["chunks"])
+    # What was indexed is only the good documents, and the latin-1 file was decoded.
+    db = sqlite3.connect(tmp_path / "ws" / "index" / "ragtune.db")
+    texts = " ".join(row[0] for row in db.execute("SELECT text FROM chunks"))
+    sources = {Path(row[0].split("#")[0]).name for row in db.execute("SELECT source FROM documents")}
+    db.close()
     assert "Café crème brûlée" in texts and "also kept" in texts
-    assert {Path(r["document"]["source"].split("#")[0]).name for r in staged} == set(good)
+    assert sources == set(good)
+    with SqliteStore(tmp_path / "ws" / "index", None, None) as store:
+        assert store.check_integrity() == []
 
 
 def test_permission_denied_is_reported(tmp_path, monkeypatch):
@@ -88,7 +93,7 @@ def test_a_failing_sink_stops_the_run_instead_of_passing_as_a_bad_file(tmp_path,
     (tmp_path / "a.md").write_text("# A\n\nText.\n")
 
     class FullDisk:
-        def write(self, document, chunks):
+        def write(self, document, chunks, origin):
             raise OSError(28, "No space left on device")
 
     pipeline = IngestPipeline(config.ingest, build_chunker(config.chunking, config.embedder, tokenizer), FullDisk())

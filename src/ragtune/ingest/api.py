@@ -8,12 +8,16 @@ from pathlib import Path
 
 from ragtune.chunk.factory import build_chunker
 from ragtune.config import RagtuneConfig, SqlSourceConfig
+from ragtune.embed.base import Embedder, ProgressCallback
 from ragtune.errors import LoadError
+from ragtune.index.base import Store
+from ragtune.index.factory import build_store
+from ragtune.index.writer import IndexingSink, WriteStats
 from ragtune.ingest.acl import AccessResolver
 from ragtune.ingest.files import SourceFile
 from ragtune.ingest.pipeline import IngestPipeline, IngestReport, SourceReport, load_file
 from ragtune.ingest.sources import FoundFile
-from ragtune.ingest.staging import JsonlStagingSink
+from ragtune.ingest.sql import SqlSource
 from ragtune.types import Chunk, Document, IngestError
 from ragtune.workspace import Workspace
 
@@ -26,16 +30,59 @@ def ingest(
     groups: Iterable[str] = (),
     users: Iterable[str] = (),
     sql_sources: Iterable[SqlSourceConfig] | None = None,
+    sync: bool = False,
+    embedder: Embedder | None = None,
     on_start: Callable[[int], None] | None = None,
     on_progress: Callable[[SourceReport], None] | None = None,
+    on_embedded: ProgressCallback | None = None,
 ) -> IngestReport:
-    """Load, apply access lists, chunk, and write to the workspace's staging file."""
+    """Load, apply access lists, chunk, embed what changed, and write to the workspace index.
+
+    Unchanged documents cost no embedding call; a document whose access list alone changed is
+    updated in place. With ``sync``, documents that vanished from the given paths (or SQL
+    sources) are deleted, except those of files that failed this time, which keep their last
+    good version.
+    """
+    from ragtune.embed.factory import build_embedder
+
     config = config or workspace.load_config()
     chunker = build_chunker(config.chunking, config.embedder)
+    embedder = embedder or build_embedder(config.embedder)  # exports cached per user, not per workspace
+    paths = [Path(p) for p in paths]
     sqls = list(config.sql_sources if sql_sources is None else sql_sources)
-    with JsonlStagingSink(workspace.staging_path) as sink:
-        pipeline = IngestPipeline(config.ingest, chunker, sink, groups=groups, users=users)
-        return pipeline.run(paths, sqls, on_start=on_start, on_progress=on_progress)
+    store = build_store(workspace, config, embedder)
+    try:
+        with IndexingSink(store, embedder, config.index.batch_chunks, on_embedded) as sink:
+            pipeline = IngestPipeline(config.ingest, chunker, sink, groups=groups, users=users)
+            report = pipeline.run(paths, sqls, on_start=on_start, on_progress=on_progress)
+        if sync:
+            sink.stats.deleted = store.delete(vanished(store, paths, sqls, report, sink.stats))
+        report.index = sink.stats.to_dict()
+        store.compact()
+    finally:
+        store.close()
+    return report
+
+
+def vanished(
+    store: Store, paths: list[Path], sqls: list[SqlSourceConfig], report: IngestReport, stats: WriteStats
+) -> list[str]:
+    """Ids of stored documents under ``paths``/``sqls`` that this run did not see."""
+    # A file that failed or was only partly read keeps its last good documents: losing them
+    # because of a transient parse error would be worse than serving them a little longer.
+    protected = {s.source for s in report.sources if s.status in ("failed", "partial")}
+    candidates = []
+    for path in paths:
+        absolute = Path(path).absolute()
+        candidates += store.states_by_origin(origins=[str(absolute)])
+        candidates += store.states_by_origin(prefix=str(absolute).rstrip("/") + "/")
+        if not absolute.exists():
+            protected.discard(str(absolute))  # the whole path vanished: its documents go too
+    candidates += store.states_by_origin(origins=[SqlSource(s).name for s in sqls])
+    return sorted({
+        state.document_id for state in candidates
+        if state.document_id not in stats.written_ids and state.origin not in protected
+    })
 
 
 @dataclass

@@ -1,8 +1,9 @@
 """Sources -> loaders -> access lists -> chunker -> sink, one file at a time.
 
 A failure in one file (or one record) is recorded with its reason and never stops the batch.
-The sink is where chunks go: a staging file now, the index store later; anything with
-``write(document, chunks)`` plugs in.
+The sink is where chunks go (the index, through ``ragtune.index.writer.IndexingSink``); anything
+with ``write(document, chunks, origin)`` plugs in. ``origin`` names the file or SQL source, which
+is what ``sync`` deletes by.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 class DocumentSink(Protocol):
-    def write(self, document: Document, chunks: list[Chunk]) -> None: ...
+    def write(self, document: Document, chunks: list[Chunk], origin: str) -> None: ...
 
 
 @dataclass(slots=True)
@@ -47,6 +48,8 @@ class SourceReport:
 class IngestReport:
     sources: list[SourceReport] = field(default_factory=list)
     seconds: float = 0.0
+    index: dict[str, int] = field(default_factory=dict)
+    """What the index did: documents added, updated, unchanged, deleted; chunks embedded."""
 
     def _count(self, *statuses: str) -> int:
         return sum(1 for s in self.sources if s.status in statuses)
@@ -87,6 +90,7 @@ class IngestReport:
             "documents": self.documents,
             "chunks": self.chunks,
             "seconds": round(self.seconds, 3),
+            "index": self.index,
             "sources": [
                 {
                     "source": s.source,
@@ -199,7 +203,7 @@ class IngestPipeline:
     ) -> SourceReport:
         if self.sink is not None:
             for document, chunks in chunked:
-                self.sink.write(document, chunks)
+                self.sink.write(document, chunks, name)
         status: Literal["ok", "partial"] = "partial" if errors else "ok"
         reason = f"{len(errors)} record(s) failed" if errors else ""
         total = sum(len(chunks) for _, chunks in chunked)

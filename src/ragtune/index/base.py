@@ -1,0 +1,189 @@
+"""The ``Store`` protocol and the plain data that crosses it.
+
+Every read takes a ``Principal``: there is no entry point that searches without one. The
+protocol speaks in documents, chunks, vectors and filters only, so a distributed engine (Qdrant,
+pgvector, OpenSearch) can implement it with its own native filtering, and callers never change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ragtune.types import AccessList, Chunk, Document, Principal, stable_id
+
+
+def access_hash(access: AccessList) -> str:
+    return stable_id(sorted(access.allowed_users), sorted(access.allowed_groups))
+
+
+def record_hash(document: Document, chunks: Sequence[Chunk]) -> str:
+    """Everything except the access list that, if changed, means the document must be re-written.
+
+    Chunk ids encode their spans, so a change of chunking settings also counts as a change.
+    """
+    return stable_id(
+        document.content_hash,
+        document.source,
+        document.format,
+        sorted((str(k), repr(v)) for k, v in document.metadata.items()),
+        [c.id for c in chunks],
+        [c.heading_path for c in chunks],
+        length=32,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentState:
+    """What the store remembers about a document, to decide whether a re-ingest must touch it."""
+
+    document_id: str
+    origin: str
+    record_hash: str
+    access_hash: str
+
+
+@dataclass(slots=True)
+class DocumentWrite:
+    """A new or changed document: replaces every chunk the store had for ``document.id``."""
+
+    document: Document
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    origin: str
+    """The file or SQL source the document came from; ``sync`` deletes by origin."""
+
+    def __post_init__(self) -> None:
+        if len(self.chunks) != len(self.vectors):
+            raise ValueError(f"document {self.document.id}: {len(self.chunks)} chunks but {len(self.vectors)} vectors")
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """One search as one principal. Dense and keyword candidates come from the same snapshot."""
+
+    principal: Principal
+    vector: np.ndarray | None = None
+    text: str | None = None
+    k: int = 10
+    filters: Mapping[str, Any] | None = None
+    exact: bool = False
+    """Force exact dense search (no ANN), e.g. for evaluation or tests."""
+    with_vectors: bool = False
+    """Return each hit's vector (MMR needs them)."""
+
+
+@dataclass(slots=True)
+class Hit:
+    """A chunk returned by a search, with where it comes from and why it scored."""
+
+    chunk_id: str
+    document_id: str
+    source: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    page_end: int | None
+    heading_path: tuple[str, ...]
+    metadata: dict[str, Any]
+    score: float
+    scores: dict[str, float] = field(default_factory=dict)
+    """Per-signal scores (``dense``, ``bm25``, ``rerank``, fused)."""
+    vector: np.ndarray | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chunk_id": self.chunk_id,
+            "document_id": self.document_id,
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "page": self.page,
+            "page_end": self.page_end,
+            "heading_path": list(self.heading_path),
+            "metadata": self.metadata,
+            "score": round(float(self.score), 6),
+            "scores": {k: round(float(v), 6) for k, v in self.scores.items()},
+            "text": self.text,
+        }
+
+
+@dataclass(slots=True)
+class SearchResults:
+    dense: list[Hit] = field(default_factory=list)
+    keyword: list[Hit] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class StoreStatus:
+    documents: int
+    chunks: int
+    embedder: str
+    dimension: int
+    generation: int
+    ann: str
+    """Which vector index serves dense search and how fresh it is."""
+    ann_generation: int
+    path: str = ""
+
+    @property
+    def fresh(self) -> bool:
+        return self.ann_generation == self.generation
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "documents": self.documents,
+            "chunks": self.chunks,
+            "embedder": self.embedder,
+            "dimension": self.dimension,
+            "generation": self.generation,
+            "ann": self.ann,
+            "ann_generation": self.ann_generation,
+            "fresh": self.fresh,
+            "path": self.path,
+        }
+
+
+@runtime_checkable
+class Store(Protocol):
+    embedder: str
+    dimension: int
+
+    def states(self, document_ids: Iterable[str]) -> dict[str, DocumentState]:
+        """The remembered state of those documents that exist."""
+        ...
+
+    def states_by_origin(self, origins: Iterable[str] | None = None, prefix: str | None = None) -> list[DocumentState]:
+        """Documents whose origin is one of ``origins`` or starts with ``prefix``."""
+        ...
+
+    def reusable_vectors(self, document_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of those documents' chunks keyed by chunk-text hash, so an edit
+        re-embeds only the chunks whose text changed."""
+        ...
+
+    def upsert(self, writes: Sequence[DocumentWrite]) -> None:
+        """Insert or replace documents; each document's old chunks vanish in the same commit."""
+        ...
+
+    def update_access(self, document_id: str, access: AccessList) -> None: ...
+
+    def delete(self, document_ids: Iterable[str]) -> int: ...
+
+    def search(self, request: SearchRequest) -> SearchResults: ...
+
+    def document(self, document_id: str, principal: Principal) -> Document | None:
+        """The whole document if the principal may see it, else None (the same as absent)."""
+        ...
+
+    def status(self) -> StoreStatus: ...
+
+    def check_integrity(self) -> list[str]:
+        """Problems found (empty when consistent)."""
+        ...
+
+    def close(self) -> None: ...

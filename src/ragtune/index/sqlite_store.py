@@ -1,0 +1,643 @@
+"""The embedded store: SQLite (WAL) is the system of record, FTS5 serves BM25, faiss serves vectors.
+
+Documents, chunks, access rows and full-text postings change in one SQLite transaction, so a
+reader (in this or another process) sees a document either before or after a write, never half.
+The vector index is derived: each chunk row keeps its float32 vector and its position
+(``vec_pos``) in the vector index, and the index file is stamped with the SQLite generation it
+reflects. After a crash the file is simply behind; opening catches it up from the rows.
+Positions only grow within an *epoch*; compaction renumbers them, starts a new epoch and a new
+file, so a stale file can never be matched with renumbered rows.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ragtune.errors import ConfigError, RagtuneError
+from ragtune.index import filters as metadata_filters
+from ragtune.index.base import (
+    DocumentState,
+    DocumentWrite,
+    Hit,
+    SearchRequest,
+    SearchResults,
+    StoreStatus,
+    access_hash,
+    record_hash,
+)
+from ragtune.index.keyword import fts_query
+from ragtune.index.vectors import AnnConfig, VectorIndex
+from ragtune.types import AccessList, Document, Heading, Principal, content_hash
+
+SCHEMA_VERSION = "1"
+DB_NAME = "ragtune.db"
+
+
+class IndexMismatchError(ConfigError):
+    """The index was built with another embedder than the one configured."""
+
+
+class IndexCorruptError(RagtuneError):
+    pass
+
+
+def principal_keys(principal: Principal) -> list[str]:
+    return [f"u:{principal.user_id}"] + sorted(f"g:{g}" for g in principal.effective_groups)
+
+
+def _access_keys(access: AccessList) -> list[str]:
+    return sorted({f"u:{u}" for u in access.allowed_users} | {f"g:{g}" for g in access.allowed_groups})
+
+
+@dataclass(slots=True)
+class _Positions:
+    """Which chunk sits at each vector position, as of one store generation."""
+
+    generation: int
+    doc: np.ndarray  # document rowid per position; -1 where the position is dead
+    chunk: np.ndarray  # chunk rowid per position
+
+
+class SqliteStore:
+    """``Store`` over one folder: ``ragtune.db`` plus ``vectors-e<epoch>.faiss``."""
+
+    def __init__(
+        self,
+        folder: Path,
+        embedder: str | None,
+        dimension: int | None,
+        ann: AnnConfig | None = None,
+        compact_dead_share: float = 0.25,
+    ) -> None:
+        """Open (or create) the index in ``folder`` for vectors of ``embedder``/``dimension``.
+
+        With ``embedder=None`` an existing index is opened as it is, for administration
+        (status, integrity) and keyword search.
+        """
+        self.folder = Path(folder)
+        self.path = self.folder / DB_NAME
+        if embedder is None or dimension is None:
+            if not self.path.exists():
+                raise RagtuneError(f"no index at {self.folder}: run 'ragtune ingest' first")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.ann_config = ann or AnnConfig()
+        self.compact_dead_share = compact_dead_share
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=60)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._require_fts5()
+        self._create_schema(embedder, dimension)
+        self.embedder = self._meta("embedder")
+        self.dimension = int(self._meta("dimension"))
+        if embedder is not None and (self.embedder, self.dimension) != (embedder, dimension):
+            self._db.close()
+            raise IndexMismatchError(
+                f"the index at {self.folder} was built with embedder '{self.embedder}' "
+                f"({self.dimension}-d) but the configured embedder is '{embedder}' ({dimension}-d): "
+                "vectors from different models cannot be compared. Set [embedder] back, or delete "
+                "the index folder and ingest again."
+            )
+        self._vectors: VectorIndex | None = None
+        self._epoch = -1
+        self._positions: _Positions | None = None
+        self._masks: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._dirty = False
+
+    # -- setup --------------------------------------------------------------------------------
+    def _require_fts5(self) -> None:
+        try:
+            self._db.execute("CREATE VIRTUAL TABLE temp.fts5_probe USING fts5(x)")
+            self._db.execute("DROP TABLE temp.fts5_probe")
+        except sqlite3.OperationalError as exc:
+            raise RagtuneError(f"this Python's SQLite ({sqlite3.sqlite_version}) lacks FTS5, needed for BM25") from exc
+
+    def _create_schema(self, embedder: str | None, dimension: int | None) -> None:
+        schema = resources.files("ragtune.index").joinpath("schema.sql").read_text(encoding="utf-8")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _statements(schema):
+                    self._db.execute(statement)
+                defaults = {
+                    "schema_version": SCHEMA_VERSION,
+                    "embedder": embedder,
+                    "dimension": str(dimension),
+                    "generation": "0",
+                    "epoch": "0",
+                    "next_pos": "0",
+                    "created_at": str(time.time()),
+                }
+                self._db.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", defaults.items())
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        version = self._meta("schema_version")
+        if version != SCHEMA_VERSION:
+            raise IndexCorruptError(f"{self.path}: index schema version {version}, this ragtune reads {SCHEMA_VERSION}")
+
+    def _meta(self, key: str) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise IndexCorruptError(f"{self.path}: meta key '{key}' is missing")
+        return row[0]
+
+    def _set_meta(self, key: str, value: object) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, str(value)))
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction that bumps the generation."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._set_meta("generation", int(self._meta("generation")) + 1)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: every query inside sees the same committed state."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                self._db.execute("COMMIT")
+
+    # -- the vector index (derived) ------------------------------------------------------------
+    def _vector_file(self, epoch: int) -> Path:
+        return self.folder / f"vectors-e{epoch}.faiss"
+
+    def _sync_vectors(self) -> VectorIndex:
+        """Bring the in-memory vector index level with the rows. Call inside a transaction."""
+        epoch = int(self._meta("epoch"))
+        next_pos = int(self._meta("next_pos"))
+        if self._vectors is None or self._epoch != epoch or self._vectors.ntotal > next_pos:
+            self._vectors, self._epoch = self._load_vectors(epoch, next_pos), epoch
+        if self._vectors.ntotal < next_pos:
+            self._append_from_rows(self._vectors, next_pos)
+            self._dirty = True
+        return self._vectors
+
+    def _load_vectors(self, epoch: int, next_pos: int) -> VectorIndex:
+        path = self._vector_file(epoch)
+        if path.exists():
+            try:
+                loaded = VectorIndex.load(path, self.dimension, self.ann_config)
+                if loaded.ntotal <= next_pos:
+                    return loaded
+            except Exception:  # unreadable derived file: rebuild it from the rows below
+                pass
+        return VectorIndex(self.dimension, self.ann_config)
+
+    def _append_from_rows(self, index: VectorIndex, next_pos: int, batch: int = 50_000) -> None:
+        start = index.ntotal
+        while start < next_pos:
+            stop = min(next_pos, start + batch)
+            block = np.zeros((stop - start, self.dimension), np.float32)  # dead positions stay zero
+            rows = self._db.execute(
+                "SELECT vec_pos, embedding FROM chunks WHERE vec_pos >= ? AND vec_pos < ?", (start, stop)
+            )
+            for pos, blob in rows:
+                block[pos - start] = np.frombuffer(blob, dtype=np.float32)
+            index.add(block)
+            start = stop
+
+    def _positions_now(self, generation: int) -> _Positions:
+        if self._positions is not None and self._positions.generation == generation:
+            return self._positions
+        vectors = self._sync_vectors()
+        n = vectors.ntotal
+        doc = np.full(n, -1, dtype=np.int64)
+        chunk = np.full(n, -1, dtype=np.int64)
+        rows = np.array(self._db.execute("SELECT vec_pos, doc, rowid FROM chunks").fetchall(), dtype=np.int64)
+        if len(rows):
+            doc[rows[:, 0]] = rows[:, 1]
+            chunk[rows[:, 0]] = rows[:, 2]
+        self._positions = _Positions(generation, doc, chunk)
+        self._masks.clear()
+        return self._positions
+
+    def flush(self) -> None:
+        """Persist the vector index if it changed (it is always recoverable from the rows)."""
+        with self._snapshot():
+            vectors = self._sync_vectors()
+            generation = int(self._meta("generation"))
+        if self._dirty or vectors.generation != generation:
+            vectors.generation = generation
+            vectors.save(self._vector_file(self._epoch), {"generation": generation, "epoch": self._epoch})
+            self._dirty = False
+            for old in self.folder.glob("vectors-e*.faiss"):
+                if old != self._vector_file(self._epoch):
+                    old.unlink(missing_ok=True)
+                    old.with_suffix(".json").unlink(missing_ok=True)
+
+    # -- reads used by ingest -----------------------------------------------------------------
+    def states(self, document_ids: Iterable[str]) -> dict[str, DocumentState]:
+        ids = list(dict.fromkeys(document_ids))
+        out: dict[str, DocumentState] = {}
+        with self._snapshot() as db:
+            for start in range(0, len(ids), 500):
+                part = ids[start : start + 500]
+                marks = ",".join("?" * len(part))
+                for row in db.execute(
+                    f"SELECT id, origin, record_hash, access_hash FROM documents WHERE id IN ({marks})", part
+                ):
+                    out[row[0]] = DocumentState(*row)
+        return out
+
+    def states_by_origin(self, origins: Iterable[str] | None = None, prefix: str | None = None) -> list[DocumentState]:
+        query = "SELECT id, origin, record_hash, access_hash FROM documents"
+        with self._snapshot() as db:
+            if prefix is not None:
+                escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                rows = db.execute(query + " WHERE origin LIKE ? ESCAPE '\\'", (escaped + "%",)).fetchall()
+            elif origins is not None:
+                wanted = list(origins)
+                rows = [r for o in wanted for r in db.execute(query + " WHERE origin = ?", (o,))]
+            else:
+                rows = db.execute(query).fetchall()
+        return [DocumentState(*row) for row in rows]
+
+    def reusable_vectors(self, document_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        with self._snapshot() as db:
+            for doc_id in document_ids:
+                rows = db.execute(
+                    "SELECT c.text_hash, c.embedding FROM chunks c JOIN documents d ON d.rowid = c.doc WHERE d.id = ?",
+                    (doc_id,),
+                )
+                for text_hash, blob in rows:
+                    out[text_hash] = np.frombuffer(blob, dtype=np.float32).copy()
+        return out
+
+    # -- writes -------------------------------------------------------------------------------
+    def upsert(self, writes: Sequence[DocumentWrite]) -> None:
+        if not writes:
+            return
+        for write in writes:
+            if write.vectors.ndim != 2 or write.vectors.shape[1] != self.dimension:
+                raise ValueError(
+                    f"document {write.document.id}: vectors of shape {write.vectors.shape}, "
+                    f"the index holds {self.dimension}-d vectors"
+                )
+        added: list[np.ndarray] = []
+        with self._write() as db:
+            vectors = self._sync_vectors()  # positions must continue where the rows end
+            next_pos = int(self._meta("next_pos"))
+            for write in writes:
+                doc_rowid = self._put_document(db, write)
+                rows = []
+                for ordinal, (chunk, vector) in enumerate(zip(write.chunks, write.vectors, strict=True)):
+                    rows.append(
+                        (
+                            chunk.id,
+                            doc_rowid,
+                            ordinal,
+                            chunk.text,
+                            " › ".join(chunk.heading_path),
+                            json.dumps(list(chunk.heading_path), ensure_ascii=False),
+                            chunk.start,
+                            chunk.end,
+                            chunk.page,
+                            chunk.page_end,
+                            chunk.token_count,
+                            content_hash(chunk.text),
+                            next_pos,
+                            np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
+                        )
+                    )
+                    next_pos += 1
+                db.executemany(
+                    "INSERT INTO chunks(id, doc, ordinal, text, heading, heading_path, start, end, page, page_end, "
+                    "token_count, text_hash, vec_pos, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+                added.append(np.asarray(write.vectors, dtype=np.float32))
+            self._set_meta("next_pos", next_pos)
+            expected = vectors.ntotal + sum(len(a) for a in added)
+            if expected != next_pos:
+                raise IndexCorruptError(f"{self.path}: vector positions out of step ({expected} != {next_pos})")
+        # Committed: only now may the in-memory index grow (a rollback must leave it untouched).
+        vectors.add(np.concatenate(added) if added else np.zeros((0, self.dimension), np.float32))
+        self._dirty = True
+
+    def _put_document(self, db: sqlite3.Connection, write: DocumentWrite) -> int:
+        document = write.document
+        access = document.access
+        layout = {
+            "page_starts": document.page_starts,
+            "outline": [[h.level, h.title, h.start] for h in document.outline],
+        }
+        values = (
+            write.origin,
+            document.source,
+            document.format,
+            record_hash(document, write.chunks),
+            access_hash(access),
+            json.dumps(sorted(access.allowed_users)),
+            json.dumps(sorted(access.allowed_groups)),
+            access.origin,
+            json.dumps(document.metadata, ensure_ascii=False, default=str),
+            json.dumps(layout),
+            document.text,
+            time.time(),
+        )
+        row = db.execute("SELECT rowid FROM documents WHERE id = ?", (document.id,)).fetchone()
+        if row is None:
+            cursor = db.execute(
+                "INSERT INTO documents(origin, source, format, record_hash, access_hash, allowed_users, allowed_groups, "
+                "access_origin, metadata, layout, text, updated_at, id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (*values, document.id),
+            )
+            doc_rowid = int(cursor.lastrowid)
+        else:
+            doc_rowid = int(row[0])
+            db.execute("DELETE FROM chunks WHERE doc = ?", (doc_rowid,))
+            db.execute(
+                "UPDATE documents SET origin=?, source=?, format=?, record_hash=?, access_hash=?, allowed_users=?, "
+                "allowed_groups=?, access_origin=?, metadata=?, layout=?, text=?, updated_at=? WHERE rowid = ?",
+                (*values, doc_rowid),
+            )
+        self._put_access(db, doc_rowid, access)
+        return doc_rowid
+
+    @staticmethod
+    def _put_access(db: sqlite3.Connection, doc_rowid: int, access: AccessList) -> None:
+        db.execute("DELETE FROM document_access WHERE doc = ?", (doc_rowid,))
+        db.executemany(
+            "INSERT INTO document_access(principal, doc) VALUES (?, ?)",
+            [(key, doc_rowid) for key in _access_keys(access)],
+        )
+
+    def update_access(self, document_id: str, access: AccessList) -> None:
+        with self._write() as db:
+            row = db.execute("SELECT rowid FROM documents WHERE id = ?", (document_id,)).fetchone()
+            if row is None:
+                raise KeyError(document_id)
+            db.execute(
+                "UPDATE documents SET access_hash=?, allowed_users=?, allowed_groups=?, access_origin=?, updated_at=? "
+                "WHERE rowid = ?",
+                (
+                    access_hash(access),
+                    json.dumps(sorted(access.allowed_users)),
+                    json.dumps(sorted(access.allowed_groups)),
+                    access.origin,
+                    time.time(),
+                    row[0],
+                ),
+            )
+            self._put_access(db, int(row[0]), access)
+
+    def delete(self, document_ids: Iterable[str]) -> int:
+        ids = list(dict.fromkeys(document_ids))
+        if not ids:
+            return 0
+        deleted = 0
+        with self._write() as db:
+            for doc_id in ids:
+                row = db.execute("SELECT rowid FROM documents WHERE id = ?", (doc_id,)).fetchone()
+                if row is None:
+                    continue
+                db.execute("DELETE FROM chunks WHERE doc = ?", (row[0],))
+                db.execute("DELETE FROM document_access WHERE doc = ?", (row[0],))
+                db.execute("DELETE FROM documents WHERE rowid = ?", (row[0],))
+                deleted += 1
+        return deleted
+
+    def compact(self, force: bool = False) -> bool:
+        """Renumber vector positions when dead ones exceed the configured share; True if done."""
+        with self._snapshot():
+            live = self._db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            total = int(self._meta("next_pos"))
+        if not force and (total == 0 or (total - live) <= self.compact_dead_share * total):
+            return False
+        with self._write() as db:
+            order = [r[0] for r in db.execute("SELECT rowid FROM chunks ORDER BY vec_pos")]
+            db.executemany("UPDATE chunks SET vec_pos = ? WHERE rowid = ?", [(-1 - i, r) for i, r in enumerate(order)])
+            db.execute("UPDATE chunks SET vec_pos = -1 - vec_pos")
+            self._set_meta("next_pos", len(order))
+            self._set_meta("epoch", int(self._meta("epoch")) + 1)
+        self._vectors = None
+        self._positions = None
+        self.flush()
+        return True
+
+    # -- search -------------------------------------------------------------------------------
+    def _visible_docs_sql(self, principal: Principal, filters: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
+        keys = principal_keys(principal)
+        where, params = metadata_filters.to_sql(filters)
+        sql = (
+            "SELECT d.rowid FROM documents d WHERE d.rowid IN "
+            f"(SELECT doc FROM document_access WHERE principal IN ({','.join('?' * len(keys))})) AND ({where})"
+        )
+        return sql, [*keys, *params]
+
+    def _mask(self, positions: _Positions, principal: Principal, filters: Mapping[str, Any] | None) -> np.ndarray:
+        key = (positions.generation, tuple(principal_keys(principal)), json.dumps(filters, sort_keys=True, default=str))
+        mask = self._masks.get(key)
+        if mask is None:
+            sql, params = self._visible_docs_sql(principal, filters)
+            docs = np.array([r[0] for r in self._db.execute(sql, params)], dtype=np.int64)
+            mask = np.isin(positions.doc, docs) if len(docs) else np.zeros(len(positions.doc), bool)
+            self._masks[key] = mask
+            if len(self._masks) > 64:
+                self._masks.popitem(last=False)
+        else:
+            self._masks.move_to_end(key)
+        return mask
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        if request.vector is not None and np.asarray(request.vector).shape != (self.dimension,):
+            raise ValueError(f"query vector has shape {np.asarray(request.vector).shape}, expected ({self.dimension},)")
+        metadata_filters.to_sql(request.filters)  # validate before touching the index
+        results = SearchResults()
+        with self._snapshot() as db:
+            generation = int(self._meta("generation"))
+            dense: list[tuple[int, float]] = []
+            if request.vector is not None:
+                positions = self._positions_now(generation)
+                mask = self._mask(positions, request.principal, request.filters)
+                found, scores = self._vectors.search(request.vector, request.k, mask, exact=request.exact)
+                dense = [(int(positions.chunk[p]), float(s)) for p, s in zip(found, scores)]
+            keyword: list[tuple[int, float]] = []
+            match = fts_query(request.text) if request.text else None
+            if match:
+                sql, params = self._visible_docs_sql(request.principal, request.filters)
+                keyword = [
+                    (int(r[0]), -float(r[1]))
+                    for r in db.execute(
+                        "SELECT c.rowid, bm25(chunks_fts, 0.3, 1.0) AS rank FROM chunks_fts "
+                        "JOIN chunks c ON c.rowid = chunks_fts.rowid "
+                        f"WHERE chunks_fts MATCH ? AND c.doc IN ({sql}) ORDER BY rank LIMIT ?",
+                        (match, *params, request.k),
+                    )
+                ]
+            rows = self._hit_rows(db, {r for r, _ in dense} | {r for r, _ in keyword})
+            want_vectors = request.with_vectors
+            for rowid, score in dense:
+                results.dense.append(self._hit(rows[rowid], score, "dense", want_vectors))
+            for rowid, score in keyword:
+                results.keyword.append(self._hit(rows[rowid], score, "bm25", want_vectors))
+        return results
+
+    def _hit_rows(self, db: sqlite3.Connection, rowids: set[int]) -> dict[int, tuple]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        return {
+            row[0]: row
+            for row in db.execute(
+                "SELECT c.rowid, c.id, d.id, d.source, c.text, c.start, c.end, c.page, c.page_end, c.heading_path, "
+                f"d.metadata, c.embedding FROM chunks c JOIN documents d ON d.rowid = c.doc WHERE c.rowid IN ({marks})",
+                list(rowids),
+            )
+        }
+
+    @staticmethod
+    def _hit(row: tuple, score: float, signal: str, with_vector: bool) -> Hit:
+        return Hit(
+            chunk_id=row[1],
+            document_id=row[2],
+            source=row[3],
+            text=row[4],
+            start=row[5],
+            end=row[6],
+            page=row[7],
+            page_end=row[8],
+            heading_path=tuple(json.loads(row[9])),
+            metadata=json.loads(row[10]),
+            score=score,
+            scores={signal: score},
+            vector=np.frombuffer(row[11], dtype=np.float32).copy() if with_vector else None,
+        )
+
+    def document(self, document_id: str, principal: Principal) -> Document | None:
+        keys = principal_keys(principal)
+        with self._snapshot() as db:
+            row = db.execute(
+                "SELECT id, source, text, format, metadata, allowed_users, allowed_groups, access_origin, layout "
+                "FROM documents WHERE id = ? AND rowid IN "
+                f"(SELECT doc FROM document_access WHERE principal IN ({','.join('?' * len(keys))}))",
+                (document_id, *keys),
+            ).fetchone()
+        if row is None:
+            return None
+        layout = json.loads(row[8])
+        return Document(
+            id=row[0],
+            source=row[1],
+            text=row[2],
+            format=row[3],
+            metadata=json.loads(row[4]),
+            access=AccessList(frozenset(json.loads(row[5])), frozenset(json.loads(row[6])), row[7]),
+            page_starts=layout["page_starts"],
+            outline=[Heading(*h) for h in layout["outline"]],
+        )
+
+    # -- administration -----------------------------------------------------------------------
+    def status(self) -> StoreStatus:
+        with self._snapshot() as db:
+            documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+            chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            generation = int(self._meta("generation"))
+            epoch = int(self._meta("epoch"))
+        stamp_path = self._vector_file(epoch).with_suffix(".json")
+        ann_generation, kind = -1, "none (rebuilt from the rows on first search)"
+        if stamp_path.exists():
+            stamp = json.loads(stamp_path.read_text())
+            ann_generation, kind = (
+                int(stamp.get("generation", -1)),
+                f"{stamp.get('kind')} ({stamp.get('ntotal')} vectors)",
+            )
+        return StoreStatus(
+            documents, chunks, self.embedder, self.dimension, generation, kind, ann_generation, str(self.folder)
+        )
+
+    def check_integrity(self) -> list[str]:
+        problems: list[str] = []
+        with self._snapshot() as db:
+            try:
+                db.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
+            except sqlite3.DatabaseError as exc:
+                problems.append(f"full-text index out of step with chunks: {exc}")
+            orphans = db.execute(
+                "SELECT count(*) FROM chunks WHERE doc NOT IN (SELECT rowid FROM documents)"
+            ).fetchone()[0]
+            if orphans:
+                problems.append(f"{orphans} chunk(s) belong to no document")
+            stray = db.execute(
+                "SELECT count(*) FROM document_access WHERE doc NOT IN (SELECT rowid FROM documents)"
+            ).fetchone()[0]
+            if stray:
+                problems.append(f"{stray} access row(s) belong to no document")
+            unguarded = db.execute(
+                "SELECT count(*) FROM documents WHERE rowid NOT IN (SELECT doc FROM document_access)"
+            ).fetchone()[0]
+            if unguarded:
+                problems.append(f"{unguarded} document(s) have no access rows")
+            next_pos = int(self._meta("next_pos"))
+            beyond = db.execute(
+                "SELECT count(*) FROM chunks WHERE vec_pos < 0 OR vec_pos >= ?", (next_pos,)
+            ).fetchone()[0]
+            if beyond:
+                problems.append(f"{beyond} chunk(s) have a vector position outside 0..{next_pos - 1}")
+            bad_size = db.execute(
+                "SELECT count(*) FROM chunks WHERE length(embedding) != ?", (4 * self.dimension,)
+            ).fetchone()[0]
+            if bad_size:
+                problems.append(f"{bad_size} chunk(s) have a vector of the wrong size")
+            vectors = self._sync_vectors()
+            if vectors.ntotal != next_pos:
+                problems.append(f"vector index holds {vectors.ntotal} positions, rows reach {next_pos}")
+            else:
+                stored = vectors.vectors()
+                for pos, blob in db.execute("SELECT vec_pos, embedding FROM chunks"):
+                    if not np.array_equal(stored[pos], np.frombuffer(blob, dtype=np.float32)):
+                        problems.append(f"vector at position {pos} differs from its chunk row")
+                        break
+        return problems
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self.flush()
+            finally:
+                self._db.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a schema script into statements (triggers contain ';' inside BEGIN ... END)."""
+    statements, current = [], []
+    for line in script.splitlines():
+        if line.strip().startswith("--") or not line.strip():
+            continue
+        current.append(line)
+        joined = "\n".join(current)
+        if sqlite3.complete_statement(joined):
+            statements.append(joined)
+            current = []
+    return statements

@@ -1,0 +1,58 @@
+"""Search use cases as Python functions; the CLI and the server call these."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ragtune.config import RagtuneConfig
+from ragtune.embed.base import Embedder
+from ragtune.index.base import StoreStatus
+from ragtune.index.factory import build_store
+from ragtune.index.sqlite_store import SqliteStore
+from ragtune.retrieve.rerank import CrossEncoderReranker
+from ragtune.retrieve.retriever import Mode, Retrieval, Retriever
+from ragtune.types import Principal
+from ragtune.workspace import Workspace
+
+
+def open_retriever(
+    workspace: Workspace, config: RagtuneConfig | None = None, embedder: Embedder | None = None
+) -> Retriever:
+    """A retriever over the workspace index; close it with ``retriever.store.close()``."""
+    from ragtune.embed.factory import build_embedder
+
+    config = config or workspace.load_config()
+    if not (workspace.index_dir / "ragtune.db").exists():
+        from ragtune.errors import RagtuneError
+
+        raise RagtuneError(f"no index in workspace {workspace.root}: run 'ragtune ingest PATH' first")
+    embedder = embedder or build_embedder(config.embedder)  # exports cached per user, not per workspace
+    store = build_store(workspace, config, embedder)
+    reranker = CrossEncoderReranker(config.retrieval.rerank_model) if config.retrieval.rerank_model else None
+    return Retriever(store, embedder, config.retrieval, reranker)
+
+
+def search(
+    workspace: Workspace,
+    query: str,
+    principal: Principal,
+    *,
+    k: int | None = None,
+    mode: Mode | None = None,
+    filters: Mapping[str, Any] | None = None,
+    config: RagtuneConfig | None = None,
+) -> Retrieval:
+    retriever = open_retriever(workspace, config)
+    try:
+        return retriever.search(query, principal, k=k, mode=mode, filters=filters)
+    finally:
+        retriever.store.close()
+
+
+def index_status(workspace: Workspace) -> StoreStatus:
+    store = SqliteStore(workspace.index_dir, None, None)
+    try:
+        return store.status()
+    finally:
+        store.close()

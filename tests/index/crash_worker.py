@@ -1,0 +1,17 @@
+"""Run by test_crash.py in a subprocess that gets SIGKILLed at a random moment:
+``python crash_worker.py WORKSPACE CORPUS``. Small batches mean many commits to land in."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ragtune.config import IndexConfig, RagtuneConfig
+from ragtune.embed.hashing import HashingEmbedder
+from ragtune.ingest.api import ingest
+from ragtune.workspace import Workspace
+
+if __name__ == "__main__":
+    workspace, corpus = Workspace(Path(sys.argv[1])), Path(sys.argv[2])
+    config = RagtuneConfig(index=IndexConfig(batch_chunks=8, hnsw_min_vectors=64, hnsw_m=8, ef_construction=32))
+    ingest(workspace, [corpus], config=config, embedder=HashingEmbedder(64), sync=True)
