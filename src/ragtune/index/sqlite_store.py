@@ -480,16 +480,7 @@ class SqliteStore:
             keyword: list[tuple[int, float]] = []
             match = fts_query(request.text) if request.text else None
             if match:
-                sql, params = self._visible_docs_sql(request.principal, request.filters)
-                keyword = [
-                    (int(r[0]), -float(r[1]))
-                    for r in db.execute(
-                        "SELECT c.rowid, bm25(chunks_fts, 0.3, 1.0) AS rank FROM chunks_fts "
-                        "JOIN chunks c ON c.rowid = chunks_fts.rowid "
-                        f"WHERE chunks_fts MATCH ? AND c.doc IN ({sql}) ORDER BY rank LIMIT ?",
-                        (match, *params, request.k),
-                    )
-                ]
+                keyword = self._keyword(db, match, request.principal, request.filters, request.k)
             rows = self._hit_rows(db, {r for r, _ in dense} | {r for r, _ in keyword})
             want_vectors = request.with_vectors
             for rowid, score in dense:
@@ -497,6 +488,33 @@ class SqliteStore:
             for rowid, score in keyword:
                 results.keyword.append(self._hit(rows[rowid], score, "bm25", want_vectors))
         return results
+
+    def _keyword(
+        self, db: sqlite3.Connection, match: str, principal: Principal, filters: Mapping[str, Any] | None, k: int
+    ) -> list[tuple[int, float]]:
+        """BM25 top-k among the chunks the principal may see, exactly.
+
+        FTS5 ranks the first ``depth`` matches on its own (joining every match to the access
+        rows first costs twice as much); the visible ones among them are kept. When fewer than
+        k survive and more matches exist, the depth grows and it runs again, so the answer is
+        always the top-k of the visible set, never a post-filtered top-k of everything.
+        """
+        visible, params = self._visible_docs_sql(principal, filters)
+        depth = max(4 * k, 64)
+        while True:
+            rows = db.execute(
+                "SELECT c.rowid, m.score FROM (SELECT rowid, bm25(chunks_fts, 0.3, 1.0) AS score FROM chunks_fts "
+                "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) AS m JOIN chunks c ON c.rowid = m.rowid "
+                f"WHERE c.doc IN ({visible}) ORDER BY m.score, c.rowid LIMIT ?",
+                (match, depth, *params, k),
+            ).fetchall()
+            if len(rows) >= k:
+                break
+            matches = db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)).fetchone()[0]
+            if depth >= matches:
+                break
+            depth = min(matches, depth * 8)
+        return [(int(rowid), -float(score)) for rowid, score in rows]
 
     def _hit_rows(self, db: sqlite3.Connection, rowids: set[int]) -> dict[int, tuple]:
         if not rowids:
