@@ -126,25 +126,19 @@ class SqliteStore:
 
     def _create_schema(self, embedder: str | None, dimension: int | None) -> None:
         schema = resources.files("ragtune.index").joinpath("schema.sql").read_text(encoding="utf-8")
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _statements(schema):
-                    self._db.execute(statement)
-                defaults = {
-                    "schema_version": SCHEMA_VERSION,
-                    "embedder": embedder,
-                    "dimension": str(dimension),
-                    "generation": "0",
-                    "epoch": "0",
-                    "next_pos": "0",
-                    "created_at": str(time.time()),
-                }
-                self._db.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", defaults.items())
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._transaction() as db:
+            for statement in _statements(schema):
+                db.execute(statement)
+            defaults = {
+                "schema_version": SCHEMA_VERSION,
+                "embedder": embedder,
+                "dimension": str(dimension),
+                "generation": "0",
+                "epoch": "0",
+                "next_pos": "0",
+                "created_at": str(time.time()),
+            }
+            db.executemany("INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", defaults.items())
         version = self._meta("schema_version")
         if version != SCHEMA_VERSION:
             raise IndexCorruptError(f"{self.path}: index schema version {version}, this ragtune reads {SCHEMA_VERSION}")
@@ -159,17 +153,23 @@ class SqliteStore:
         self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, str(value)))
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction that bumps the generation."""
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction: committed whole, or rolled back on any exception."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
-                self._set_meta("generation", int(self._meta("generation")) + 1)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that bumps the generation readers use to notice changes."""
+        with self._transaction() as db:
+            yield db
+            self._set_meta("generation", int(self._meta("generation")) + 1)
 
     @contextmanager
     def _snapshot(self) -> Iterator[sqlite3.Connection]:
@@ -450,11 +450,12 @@ class SqliteStore:
         )
         return sql, [*keys, *params]
 
-    def _mask(self, positions: _Positions, principal: Principal, filters: Mapping[str, Any] | None) -> np.ndarray:
-        key = (positions.generation, tuple(principal_keys(principal)), json.dumps(filters, sort_keys=True, default=str))
+    def _mask(self, positions: _Positions, visible: tuple[str, list[Any]]) -> np.ndarray:
+        """Positions whose document is in ``visible`` (the SQL of ``_visible_docs_sql``)."""
+        sql, params = visible
+        key = (positions.generation, sql, tuple(params))
         mask = self._masks.get(key)
         if mask is None:
-            sql, params = self._visible_docs_sql(principal, filters)
             docs = np.array([r[0] for r in self._db.execute(sql, params)], dtype=np.int64)
             mask = np.isin(positions.doc, docs) if len(docs) else np.zeros(len(positions.doc), bool)
             self._masks[key] = mask
@@ -467,20 +468,21 @@ class SqliteStore:
     def search(self, request: SearchRequest) -> SearchResults:
         if request.vector is not None and np.asarray(request.vector).shape != (self.dimension,):
             raise ValueError(f"query vector has shape {np.asarray(request.vector).shape}, expected ({self.dimension},)")
-        metadata_filters.to_sql(request.filters)  # validate before touching the index
+        # Compiled once per search, which also validates the filter before touching the index.
+        visible = self._visible_docs_sql(request.principal, request.filters)
         results = SearchResults()
         with self._snapshot() as db:
             generation = int(self._meta("generation"))
             dense: list[tuple[int, float]] = []
             if request.vector is not None:
                 positions = self._positions_now(generation)
-                mask = self._mask(positions, request.principal, request.filters)
+                mask = self._mask(positions, visible)
                 found, scores = self._vectors.search(request.vector, request.k, mask, exact=request.exact)
                 dense = [(int(positions.chunk[p]), float(s)) for p, s in zip(found, scores)]
             keyword: list[tuple[int, float]] = []
             match = fts_query(request.text) if request.text else None
             if match:
-                keyword = self._keyword(db, match, request.principal, request.filters, request.k)
+                keyword = self._keyword(db, match, visible, request.k)
             rows = self._hit_rows(db, {r for r, _ in dense} | {r for r, _ in keyword})
             want_vectors = request.with_vectors
             for rowid, score in dense:
@@ -490,7 +492,7 @@ class SqliteStore:
         return results
 
     def _keyword(
-        self, db: sqlite3.Connection, match: str, principal: Principal, filters: Mapping[str, Any] | None, k: int
+        self, db: sqlite3.Connection, match: str, visible: tuple[str, list[Any]], k: int
     ) -> list[tuple[int, float]]:
         """BM25 top-k among the chunks the principal may see, exactly.
 
@@ -499,18 +501,20 @@ class SqliteStore:
         k survive and more matches exist, the depth grows and it runs again, so the answer is
         always the top-k of the visible set, never a post-filtered top-k of everything.
         """
-        visible, params = self._visible_docs_sql(principal, filters)
+        visible_sql, params = visible
         depth = max(4 * k, 64)
+        matches: int | None = None
         while True:
             rows = db.execute(
                 "SELECT c.rowid, m.score FROM (SELECT rowid, bm25(chunks_fts, 0.3, 1.0) AS score FROM chunks_fts "
                 "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?) AS m JOIN chunks c ON c.rowid = m.rowid "
-                f"WHERE c.doc IN ({visible}) ORDER BY m.score, c.rowid LIMIT ?",
+                f"WHERE c.doc IN ({visible_sql}) ORDER BY m.score, c.rowid LIMIT ?",
                 (match, depth, *params, k),
             ).fetchall()
             if len(rows) >= k:
                 break
-            matches = db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)).fetchone()[0]
+            if matches is None:
+                matches = db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (match,)).fetchone()[0]
             if depth >= matches:
                 break
             depth = min(matches, depth * 8)
