@@ -6,6 +6,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ragtune-installed
 # Every install goes through constraints.txt so nothing can swap the CPU build of torch for a CUDA one.
 PIP_INSTALL := $(PY) -m pip install --disable-pip-version-check -c constraints.txt
+# llama-cpp-python has no Linux wheel on the index: pip compiles it once (minutes) and then
+# reuses the wheel it cached. Compile on every core, for portable AVX2 rather than -march=native:
+# a native build also enables llama.cpp's AMX kernels on recent Xeons, which crash
+# (ggml_backend_amx_mul_mat, SIGSEGV) on any prompt of more than one token here, and a native
+# wheel taken from the cache may not run on another CPU. The multimodal library is not needed.
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAVA_BUILD=OFF
 
 .PHONY: run test install bench bench-env clean
 
@@ -18,15 +26,22 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 SAMPLE_WS := .ragtune/sample
+RAGTUNE   := $(VENV)/bin/ragtune
+EMPLOYEE  := --workspace $(SAMPLE_WS) --user erik --groups staff
+HR        := --workspace $(SAMPLE_WS) --user hanna --groups staff,hr
 run: $(STAMP)
-	$(VENV)/bin/ragtune sync examples/sample_corpus --workspace $(SAMPLE_WS) --groups staff
-	@echo; echo "== an employee (group staff) asks about salary bands: the HR-only table stays invisible"
-	$(VENV)/bin/ragtune search "salary band for a senior mechanic" --workspace $(SAMPLE_WS) --user erik --groups staff -k 3
-	@echo; echo "== HR asks the same"
-	$(VENV)/bin/ragtune search "salary band for a senior mechanic" --workspace $(SAMPLE_WS) --user hanna --groups staff,hr -k 3
-	@echo; echo "== a keyword (BM25) search"
-	$(VENV)/bin/ragtune search "warranty" --workspace $(SAMPLE_WS) --user erik --groups staff --mode bm25 -k 3
-	$(VENV)/bin/ragtune status --workspace $(SAMPLE_WS)
+	$(RAGTUNE) sync examples/sample_corpus --workspace $(SAMPLE_WS) --groups staff
+	@echo; echo "== an employee (erik, group staff) asks; answers cite their sources and the citations are checked"
+	$(RAGTUNE) ask "How much are meals refunded per day on a business trip?" $(EMPLOYEE)
+	$(RAGTUNE) ask "Where are e-bike batteries charged in the workshop?" $(EMPLOYEE) --stream
+	$(RAGTUNE) ask "What does the Commuter 200 Belt cost?" $(EMPLOYEE)
+	@echo; echo "== the HR-only leave policy is invisible to the employee: the model is not even called"
+	$(RAGTUNE) ask "How many days of paid annual leave do employees get?" $(EMPLOYEE)
+	@echo; echo "== HR (hanna, groups staff,hr) asks the same"
+	$(RAGTUNE) ask "How many days of paid annual leave do employees get?" $(HR)
+	@echo; echo "== structured output: JSON valid against a schema (grammar-constrained decoding)"
+	$(RAGTUNE) ask "What is the warranty of the Commuter 200 Belt?" $(EMPLOYEE) --json-schema examples/answer.schema.json
+	$(RAGTUNE) status --workspace $(SAMPLE_WS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

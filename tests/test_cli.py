@@ -41,7 +41,7 @@ def indexed(workspace: Path, sql: str) -> list[tuple]:
 def test_help_and_version(tmp_path):
     result = run("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for command in ("init", "ingest", "sync", "search", "status", "inspect", "config"):
+    for command in ("init", "ingest", "sync", "search", "ask", "status", "inspect", "config"):
         assert command in result.stdout
     assert run("--version", cwd=tmp_path).stdout.strip() == "ragtune 0.1.0"
 
@@ -159,3 +159,42 @@ def test_ingest_search_sync_status_round_trip(tmp_path):
     status = json.loads(run("status", "-w", "ws", "--json", cwd=tmp_path).stdout)
     assert status["documents"] == 2 and status["embedder"] == "hashing-256" and status["fresh"] is True
     assert "no index" in run("search", "x", "-w", "empty", cwd=tmp_path).stderr
+
+
+def test_ask_streams_answers_with_sources_and_refuses_what_the_user_cannot_see(tmp_path):
+    """The real console script with the bundled model: plain, streamed, JSON and schema output."""
+    ws = fast_workspace(tmp_path / "ws", "[llm]\nmax_tokens = 48\nthreads = 2\n")
+    docs = tmp_path / "docs"
+    (docs / "hr").mkdir(parents=True)
+    (docs / "travel.md").write_text("# Travel\n\nMeals on travel days are refunded up to 40 EUR per day against receipts.\n")
+    leave = "---\nallowed_groups: [hr]\n---\n# Leave\n\nEmployees get 27 days of paid annual leave.\n"
+    (docs / "hr" / "leave.md").write_text(leave)
+    assert run("ingest", str(docs), "--workspace", str(ws), cwd=tmp_path).returncode == 0
+
+    plain = run("ask", "How much are meals refunded per day?", "--workspace", str(ws), "--user", "erik", cwd=tmp_path)
+    assert plain.returncode == 0, plain.stderr
+    assert "llama-cpp:smollm2-135m" in plain.stdout and "tokens" in plain.stdout
+
+    refused = run("ask", "How many days of paid annual leave do employees get?", "--workspace", str(ws), "--json", cwd=tmp_path)
+    data = json.loads(refused.stdout)
+    assert data["found"] is False and data["usage"]["prompt_tokens"] == 0 and "27" not in refused.stdout
+
+    streamed = run("ask", "How many days of paid annual leave do employees get?", "--workspace", str(ws),
+                   "--groups", "hr", "--stream", "--json", cwd=tmp_path)
+    assert streamed.returncode == 0, streamed.stderr
+    events = [json.loads(line) for line in streamed.stdout.splitlines()]
+    assert all("delta" in e for e in events[:-1]) and len(events) > 2
+    final = events[-1]["answer"]
+    assert final["found"] and any("leave.md" in s["source"] for s in final["sources"])
+
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"type": "object", "properties": {"euros": {"type": "integer", "minimum": 0, "maximum": 999}},
+                                  "required": ["euros"], "additionalProperties": False}))
+    structured = run("ask", "How much are meals refunded per day?", "--workspace", str(ws), "--json-schema", str(schema),
+                     "--json", cwd=tmp_path)
+    assert structured.returncode == 0, structured.stderr
+    assert isinstance(json.loads(structured.stdout)["data"]["euros"], int)
+
+    schema.write_text("{not json")
+    broken = run("ask", "meals?", "--workspace", str(ws), "--json-schema", str(schema), cwd=tmp_path)
+    assert broken.returncode == 2 and "schema.json: not valid JSON" in broken.stderr

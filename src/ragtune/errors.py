@@ -21,3 +21,8 @@ class UnsupportedFormatError(LoadError):
 
 class EmbedderError(RagtuneError):
     """An embedder failed at run time (a server error, a malformed answer, a failed export)."""
+
+
+class GenerationError(RagtuneError):
+    """A language model failed or cannot do what was asked (a server error, an unloadable model,
+    a JSON schema the backend cannot enforce)."""

@@ -22,7 +22,9 @@ TEXTS = [
 
 BACKENDS = [
     pytest.param("hashing", id="hashing"),
-    pytest.param("openai", id="openai-stub-server"),
+# The OpenAI-compatible client is tested against a real llama_cpp.server in test_openai.py, not
+# here: that server cannot embed the empty text this suite requires (llama_decode fails) nor a
+# batch of several inputs (llama-cpp-python 0.3.36 aborts with a double free).
     pytest.param("sentence-transformers", id="sentence-transformers", marks=pytest.mark.integration),
     pytest.param("onnx", id="onnx-fp32", marks=pytest.mark.integration),
     pytest.param("onnx-int8", id="onnx-int8", marks=pytest.mark.integration),
@@ -41,7 +43,7 @@ def backend(request: pytest.FixtureRequest) -> tuple[str, Embedder]:
         from ragtune.embed.hashing import HashingEmbedder
 
         return request.param, HashingEmbedder(256)
-    fixture = {"openai": "openai_embedder", "sentence-transformers": "st_embedder", "onnx": "onnx_embedder"}
+    fixture = {"sentence-transformers": "st_embedder", "onnx": "onnx_embedder"}
     return request.param, request.getfixturevalue(fixture.get(request.param, "onnx_int8_embedder"))
 
 

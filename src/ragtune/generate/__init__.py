@@ -1,0 +1,1 @@
+"""Grounded generation: language-model backends, prompts with numbered sources, citation checks."""

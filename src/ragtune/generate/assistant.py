@@ -1,0 +1,194 @@
+"""Answering a question as a principal: retrieve → gate → fit sources → generate → verify.
+
+``Assistant.stream()`` yields the answer's text as the model writes it and resolves citations
+when the stream ends; ``Assistant.ask()`` is the same run collected into one ``Answer``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ragtune.config import AnswerConfig, LLMConfig
+from ragtune.errors import GenerationError
+from ragtune.generate.answer import Answer
+from ragtune.generate.base import LLM, GenerationOptions, Usage
+from ragtune.generate.citations import CitationVerifier, Similarity, VerifierSettings
+from ragtune.generate.prompt import LeakGuard, build_prompt, system_prompt
+from ragtune.generate.structured import check_schema, parse_against, strings_in
+from ragtune.generate.terms import content_terms, coverage
+from ragtune.index.base import Hit
+from ragtune.retrieve.retriever import Mode, Retriever
+from ragtune.types import Principal
+
+
+def relevance(question_terms: set[str], hit: Hit) -> tuple[float | None, float]:
+    """(dense cosine if the hit has one, share of the question's content words in the chunk)."""
+    dense = hit.scores.get("dense")
+    return dense, coverage(question_terms, set(content_terms(hit.text)))
+
+
+class AnswerStream:
+    """Iterate for the answer's text as it is generated; ``answer`` is set when iteration ends."""
+
+    def __init__(self, pieces: Iterator[str]) -> None:
+        self._pieces = pieces
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        return self._pieces
+
+    def result(self) -> Answer:
+        """Drain what is left of the stream and return the answer."""
+        for _ in self._pieces:
+            pass
+        assert self.answer is not None
+        return self.answer
+
+
+class Assistant:
+    def __init__(
+        self,
+        retriever: Retriever,
+        llm: LLM,
+        llm_config: LLMConfig | None = None,
+        config: AnswerConfig | None = None,
+        similarity: Similarity | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.llm = llm
+        self.llm_config = llm_config or LLMConfig()
+        self.config = config or AnswerConfig()
+        self.system = system_prompt(self.config.not_found_text)
+        self.verifier = CitationVerifier(
+            VerifierSettings(
+                support_threshold=self.config.support_threshold,
+                semantic_threshold=self.config.semantic_threshold,
+                unsupported=self.config.unsupported,
+                attribute_uncited=self.config.attribute_uncited,
+            ),
+            similarity,
+        )
+
+    def ask(self, question: str, principal: Principal, **kwargs: Any) -> Answer:
+        return self.stream(question, principal, **kwargs).result()
+
+    def stream(
+        self,
+        question: str,
+        principal: Principal,
+        *,
+        k: int | None = None,
+        mode: Mode | None = None,
+        filters: Mapping[str, Any] | None = None,
+        json_schema: Mapping[str, Any] | None = None,
+    ) -> AnswerStream:
+        if not question.strip():
+            raise GenerationError("the question is empty")
+        if json_schema is not None:
+            check_schema(json_schema)
+        stream = AnswerStream(iter(()))
+        stream._pieces = self._run(stream, question, principal, k, mode, filters, json_schema)
+        return stream
+
+    def _run(
+        self,
+        stream: AnswerStream,
+        question: str,
+        principal: Principal,
+        k: int | None,
+        mode: Mode | None,
+        filters: Mapping[str, Any] | None,
+        json_schema: Mapping[str, Any] | None,
+    ) -> Iterator[str]:
+        cfg = self.config
+        started = time.perf_counter()
+        retrieval = self.retriever.search(
+            question, principal, k=k or max(self.retriever.config.k, cfg.max_sources), mode=mode, filters=filters
+        )
+        rerank = retrieval.timings.get("rerank", 0.0)
+        answer = Answer(question, "", False, self.llm.identity, principal.user_id, hits=retrieval.hits)
+        answer.timings.update(retrieve=retrieval.timings["total"] - rerank, rerank=rerank)
+
+        question_terms = set(content_terms(question))
+        relevant = [hit for hit in retrieval.hits if self._relevant(question_terms, hit)]
+        if not relevant:
+            answer.text = cfg.not_found_text
+            answer.timings["total"] = time.perf_counter() - started
+            stream.answer = answer
+            yield answer.text
+            return
+
+        tick = time.perf_counter()
+        options = self._options(json_schema)
+        prompt = build_prompt(
+            question, retrieval.hits, self.llm, system=self.system,
+            max_sources=cfg.max_sources, reserve_tokens=options.max_tokens,
+        )
+        answer.found, answer.sources = True, prompt.sources
+        if prompt.dropped:
+            answer.flags.append(f"{prompt.dropped} retrieved chunk(s) did not fit the model's context")
+        answer.timings["prompt"] = time.perf_counter() - tick
+
+        tick = time.perf_counter()
+        guard = LeakGuard(self.system)
+        usage, finish = Usage(prompt.prompt_tokens, 0), None
+        deltas = self.llm.stream(prompt.messages, options)
+        try:
+            for delta in deltas:
+                if delta.text:
+                    answer.timings.setdefault("time_to_first_token", time.perf_counter() - tick)
+                    shown = guard.feed(delta.text)
+                    if shown:
+                        yield shown
+                    if guard.leaked:
+                        break
+                usage = delta.usage or usage
+                finish = delta.finish_reason or finish
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:
+                close()  # stops a remote stream or a local decode early when the guard cut it
+        rest = guard.finish()
+        if rest:
+            yield rest
+        answer.timings["generate"] = time.perf_counter() - tick
+        answer.usage, answer.finish_reason = usage, ("withheld" if guard.leaked else finish)
+        if guard.leaked:
+            answer.flags.append("the answer began to repeat the assistant's instructions and was cut there")
+        if finish == "length":
+            answer.flags.append(f"the answer reached llm.max_tokens ({options.max_tokens}) and may be cut off")
+
+        tick = time.perf_counter()
+        self._verify(answer, guard.text, json_schema)
+        answer.timings["verify"] = time.perf_counter() - tick
+        answer.timings["total"] = time.perf_counter() - started
+        stream.answer = answer
+
+    def _relevant(self, question_terms: set[str], hit: Hit) -> bool:
+        dense, overlap = relevance(question_terms, hit)
+        return (dense is not None and dense >= self.config.min_similarity) or overlap >= self.config.min_term_overlap
+
+    def _options(self, json_schema: Mapping[str, Any] | None) -> GenerationOptions:
+        cfg = self.llm_config
+        return GenerationOptions(
+            max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
+            repeat_penalty=cfg.repeat_penalty, seed=cfg.seed,
+            json_schema=json_schema,
+        )
+
+    def _verify(self, answer: Answer, text: str, json_schema: Mapping[str, Any] | None) -> None:
+        if json_schema is None:
+            verification = self.verifier.verify(text, answer.sources)
+            answer.text = verification.text
+        else:
+            # The JSON stays exactly as generated (editing it could break the schema): citations
+            # inside its strings are checked and failures listed, not removed.
+            answer.text = text
+            answer.data = parse_against(text, json_schema)
+            verification = self.verifier.verify("\n".join(strings_in(answer.data)), answer.sources)
+        answer.citations = verification.citations
+        answer.rejected = verification.rejected
+        answer.unsupported_sentences = verification.unsupported_sentences
+        answer.faithfulness = verification.faithfulness

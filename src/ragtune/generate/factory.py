@@ -1,0 +1,28 @@
+"""Build the configured LLM backend. Heavy libraries load only for the backend chosen."""
+
+from __future__ import annotations
+
+from ragtune.config import LLMConfig
+from ragtune.generate.base import LLM
+
+
+def build_llm(config: LLMConfig) -> LLM:
+    if config.backend == "llama-cpp":
+        from ragtune.generate.llama_cpp import LlamaCppLLM
+        from ragtune.generate.models import resolve_gguf
+
+        path, name = resolve_gguf(config.model)
+        return LlamaCppLLM(path, context_size=config.context_size, threads=config.threads, seed=config.seed, name=name)
+    if config.backend == "openai":
+        from ragtune.generate.openai_compat import OpenAICompatibleLLM
+
+        assert config.base_url is not None  # checked by LLMConfig
+        return OpenAICompatibleLLM(
+            config.base_url, config.model, api_key_env=config.api_key_env, context_size=config.context_size,
+            timeout=config.timeout, tokenizer=config.tokenizer,
+        )
+    from ragtune.generate.models import resolve_hf_model
+    from ragtune.generate.transformers_llm import TransformersLLM
+
+    folder, gguf_file = resolve_hf_model(config.model)
+    return TransformersLLM(folder, gguf_file=gguf_file, context_size=config.context_size, threads=config.threads, name=config.model)
