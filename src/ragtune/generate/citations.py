@@ -173,8 +173,9 @@ class CitationVerifier:
 
     def support(self, sentence: str, hit: Hit) -> tuple[float, str | None]:
         """(score, reason it fails or None) for ``sentence`` against one source."""
-        terms = content_terms(sentence)
-        source_terms = set(content_terms(hit.text))
+        return self._support(sentence, content_terms(sentence), hit, set(content_terms(hit.text)))
+
+    def _support(self, sentence: str, terms: list[str], hit: Hit, source_terms: set[str]) -> tuple[float, str | None]:
         missing = sorted({t for t in terms if is_number(t)} - source_terms)
         score = coverage(terms, source_terms)
         threshold = self.settings.support_threshold
@@ -193,6 +194,8 @@ class CitationVerifier:
         settings = self.settings
         result = Verification(text=answer)
         edits: list[tuple[int, int, str]] = []
+        # Each source is tokenised once per answer, not once per sentence and marker.
+        source_terms = [set(content_terms(hit.text)) for hit in sources]
         for sentence in _sentences(answer):
             plain = _plain(answer[sentence.start : sentence.end])
             terms = content_terms(plain)
@@ -208,7 +211,7 @@ class CitationVerifier:
                     if not terms:
                         result.rejected.append(RejectedCitation(number, plain, "the sentence has nothing to check"))
                         continue
-                    score, reason = self.support(plain, sources[number - 1])
+                    score, reason = self._support(plain, terms, sources[number - 1], source_terms[number - 1])
                     if reason is not None:
                         result.rejected.append(RejectedCitation(number, plain, reason))
                         continue
@@ -221,7 +224,7 @@ class CitationVerifier:
                 continue
             result.checked_sentences += 1
             if not supported and settings.attribute_uncited and not sentence.markers:
-                supported = self._attribute(answer, sentence, plain, terms, sources, result, edits)
+                supported = self._attribute(answer, sentence, plain, terms, sources, source_terms, result, edits)
             if supported:
                 result.supported_sentences += 1
             else:
@@ -236,12 +239,13 @@ class CitationVerifier:
         plain: str,
         terms: list[str],
         sources: Sequence[Hit],
+        source_terms: list[set[str]],
         result: Verification,
         edits: list[tuple[int, int, str]],
     ) -> bool:
         best: tuple[float, int] | None = None
-        for number, hit in enumerate(sources, start=1):
-            score, reason = self.support(plain, hit)
+        for number, (hit, terms_of_hit) in enumerate(zip(sources, source_terms), start=1):
+            score, reason = self._support(plain, terms, hit, terms_of_hit)
             if reason is None and (best is None or score > best[0]):
                 best = (score, number)
         if best is None:
