@@ -1,5 +1,6 @@
 """Run by test_crash.py in a subprocess that gets SIGKILLed at a random moment:
-``python crash_worker.py WORKSPACE CORPUS``. Small batches mean many commits to land in."""
+``python crash_worker.py WORKSPACE CORPUS``. Small batches mean many commits to land in.
+It prints ``ready`` once its imports are done, so the test times kills from the first write."""
 
 from __future__ import annotations
 
@@ -13,5 +14,6 @@ from ragtune.workspace import Workspace
 
 if __name__ == "__main__":
     workspace, corpus = Workspace(Path(sys.argv[1])), Path(sys.argv[2])
+    print("ready", flush=True)
     config = RagtuneConfig(index=IndexConfig(batch_chunks=8, hnsw_min_vectors=64, hnsw_m=8, ef_construction=32))
     ingest(workspace, [corpus], config=config, embedder=HashingEmbedder(64), sync=True)

@@ -19,14 +19,9 @@ from tests.index.corpus import WORDS
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 KILLS = int(os.environ.get("RAGTUNE_CRASH_KILLS", "12"))
-FILES = 200
-
-
-def _startup_seconds() -> float:
-    """How long the worker takes to import everything, i.e. before it can write anything."""
-    started = time.monotonic()
-    subprocess.run([sys.executable, "-c", "import ragtune.ingest.api, ragtune.index.sqlite_store"], check=True)
-    return time.monotonic() - started
+MIN_FILES = 200
+MAX_FILES = 3200
+MIN_WRITE_SECONDS = 1.0  # long enough for random kills to land inside many different commits
 
 
 def _write_corpus(folder: Path, files: int, seed: int) -> None:
@@ -38,9 +33,29 @@ def _write_corpus(folder: Path, files: int, seed: int) -> None:
 
 
 def _run(workspace: Path, corpus: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, str(WORKER), str(workspace), str(corpus)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    """Start the worker and return once its imports are done (it prints ``ready``)."""
+    process = subprocess.Popen(
+        [sys.executable, str(WORKER), str(workspace), str(corpus)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == b"ready", process.stderr.read().decode()
+    return process
+
+
+def _reference_run(tmp_path: Path, corpus: Path) -> tuple[int, float]:
+    """Ingest the reference corpus, doubling it until the writing itself lasts MIN_WRITE_SECONDS:
+    a fast machine must not leave the kills nothing to interrupt."""
+    files = MIN_FILES
+    while True:
+        _write_corpus(corpus, files, seed=1)
+        reference = tmp_path / f"reference-{files}"
+        process = _run(reference, corpus)
+        started = time.monotonic()
+        assert process.wait(timeout=300) == 0, process.stderr.read().decode()
+        duration = time.monotonic() - started
+        if duration >= MIN_WRITE_SECONDS or files >= MAX_FILES:
+            return files, duration
+        files *= 2
 
 
 def _state(workspace: Path) -> dict[str, object]:
@@ -67,14 +82,8 @@ def _state(workspace: Path) -> dict[str, object]:
 @pytest.mark.integration
 def test_sigkill_during_ingest_never_corrupts_and_converges(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    _write_corpus(corpus, FILES, seed=1)
-    reference = tmp_path / "reference"
-    started = time.monotonic()
-    done = _run(reference, corpus)
-    assert done.wait(timeout=300) == 0, done.stderr.read().decode()
-    duration = time.monotonic() - started
-    startup = _startup_seconds()
-    assert duration > startup + 0.5, "the ingest is too short to be killed inside its writes"
+    files, duration = _reference_run(tmp_path, corpus)
+    reference = tmp_path / f"reference-{files}"
 
     workspace = tmp_path / "crashed"
     rng = random.Random(7)
@@ -83,10 +92,10 @@ def test_sigkill_during_ingest_never_corrupts_and_converges(tmp_path: Path) -> N
     while kills < KILLS and attempts < KILLS * 4:
         attempts += 1
         if attempts % 3 == 0:  # change the corpus now and then: updates and deletions get killed too
-            _write_corpus(corpus, FILES, seed=attempts)
-            (corpus / f"note-{rng.randrange(FILES):03d}.md").unlink(missing_ok=True)
+            _write_corpus(corpus, files, seed=attempts)
+            (corpus / f"note-{rng.randrange(files):03d}.md").unlink(missing_ok=True)
         process = _run(workspace, corpus)
-        time.sleep(rng.uniform(startup, duration))  # after the imports, before the end
+        time.sleep(rng.uniform(0, duration))  # after the imports, before the end
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             process.wait()
@@ -98,7 +107,7 @@ def test_sigkill_during_ingest_never_corrupts_and_converges(tmp_path: Path) -> N
                 assert store.check_integrity() == [], f"after kill {kills}"
     assert kills >= KILLS, f"only {kills} of {attempts} runs were still running when killed"
 
-    _write_corpus(corpus, FILES, seed=1)  # back to the reference corpus
+    _write_corpus(corpus, files, seed=1)  # back to the reference corpus
     finish = _run(workspace, corpus)
     assert finish.wait(timeout=300) == 0, finish.stderr.read().decode()
     assert _state(workspace) == _state(reference)
