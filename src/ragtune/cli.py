@@ -12,12 +12,23 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from ragtune import __version__
+from ragtune.cli_common import (
+    JsonOption,
+    PrincipalGroupsOption,
+    UserOption,
+    WorkspaceOption,
+    _fail,
+    _split_names,
+    _State,
+    _workspace,
+    console,
+    err_console,
+)
 from ragtune.errors import RagtuneError
-from ragtune.workspace import WORKSPACE_ENV, Workspace
+from ragtune.workspace import Workspace
 
 app = typer.Typer(
     name="ragtune",
@@ -26,36 +37,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
-
-WorkspaceOption = Annotated[
-    Optional[Path],
-    typer.Option(
-        "--workspace", "-w", envvar=WORKSPACE_ENV, show_envvar=True,
-        help="Workspace folder holding ragtune.toml and the index. [default: ./.ragtune]",
-    ),
-]
-
-
-class _State:
-    workspace: Path | None = None
-
-
-def _workspace(option: Path | None) -> Workspace:
-    return Workspace.resolve(option or _State.workspace)
-
-
-def _split_names(values: list[str] | None) -> list[str]:
-    """``--groups a,b --groups c`` -> [a, b, c]."""
-    return [n.strip() for v in values or [] for n in v.split(",") if n.strip()]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
-    return typer.Exit(code)
-
-
 def _version(value: bool) -> None:
     if value:
         console.print(f"ragtune {__version__}")
@@ -111,11 +92,7 @@ UsersOption = Annotated[Optional[list[str]], typer.Option("--users", help="Users
 IncludeOption = Annotated[Optional[list[str]], typer.Option("--include", help="Glob of files to take (repeatable).")]
 ExcludeOption = Annotated[Optional[list[str]], typer.Option("--exclude", help="Glob of files to leave out (repeatable).")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 if any file or record failed.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-UserOption = Annotated[str, typer.Option("--user", "-u", help="Act as this user id.")]
-GroupsOption = Annotated[
-    Optional[list[str]], typer.Option("--groups", "-g", help="The user's groups (comma-separated); 'public' is implied.")
-]
+GroupsOption = PrincipalGroupsOption
 KOption = Annotated[Optional[int], typer.Option("-k", help="How many hits to retrieve. [default: retrieval.k]")]
 ModeOption = Annotated[Optional[str], typer.Option("--mode", help="dense | bm25 | hybrid. [default: retrieval.mode]")]
 FilterOption = Annotated[
@@ -459,6 +436,16 @@ def _print_document(document, chunks, max_chunks: int, full: bool) -> None:  # t
         console.print()
     if len(shown) < len(chunks):
         console.print(f"… {len(chunks) - len(shown)} more chunk(s); use --max-chunks 0 for all")
+
+
+def _register_subcommands() -> None:
+    from ragtune.cli_eval import eval_app, tune_app
+
+    app.add_typer(eval_app, name="eval")
+    app.add_typer(tune_app, name="tune")
+
+
+_register_subcommands()
 
 
 def main() -> None:

@@ -254,6 +254,23 @@ class AnswerConfig(_Section):
     not_found_text: str = "I could not find this in the documents available to you."
 
 
+class ModelPrice(_Section):
+    prompt_per_million: float = Field(ge=0)
+    completion_per_million: float = Field(ge=0)
+
+
+class CostConfig(_Section):
+    """What a query costs, for evaluation reports and the advisor."""
+
+    cpu_hour_usd: float = Field(default=0.04, ge=0)
+    """Dollars per CPU core-hour: prices local work (embedding, search, a local model)."""
+    cores: int | None = Field(default=None, ge=1)
+    """Cores a local query occupies; default ``llm.threads``, else every core."""
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    """Remote model name -> dollars per million prompt and completion tokens. A model priced here
+    is charged by tokens instead of CPU time."""
+
+
 class RagtuneConfig(_Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
@@ -263,6 +280,7 @@ class RagtuneConfig(_Section):
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     llm: LLMConfig = Field(default_factory=LLMConfig)
     answer: AnswerConfig = Field(default_factory=AnswerConfig)
+    cost: CostConfig = Field(default_factory=CostConfig)
 
     @model_validator(mode="after")
     def _chunks_fit_embedder(self) -> RagtuneConfig:
@@ -376,6 +394,13 @@ support_threshold = 0.7             # share of a cited sentence's words that its
 unsupported = "remove"              # remove | flag unsupported or out-of-range [n] markers
 attribute_uncited = true            # cite the supporting source of uncited sentences
 not_found_text = "I could not find this in the documents available to you."
+
+[cost]                              # used by evaluation reports and the advisor
+cpu_hour_usd = 0.04                 # $ per CPU core-hour for local work (embedding, search, models)
+# cores = 2                         # cores a local query occupies (default: llm.threads, else all)
+# [cost.prices.gpt-4o-mini]         # a remote model is charged by tokens instead
+# prompt_per_million = 0.15
+# completion_per_million = 0.60
 
 # [[sql_sources]]
 # url = "sqlite:///tickets.db"

@@ -26,3 +26,8 @@ class EmbedderError(RagtuneError):
 class GenerationError(RagtuneError):
     """A language model failed or cannot do what was asked (a server error, an unloadable model,
     a JSON schema the backend cannot enforce)."""
+
+
+class EvalDataError(LoadError):
+    """An evaluation data set (BEIR folder, SQuAD file, eval JSONL) is missing or malformed;
+    the message names the file and, where there is one, the line."""

@@ -8,7 +8,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragtune.errors import LoadError
+from ragtune.errors import EvalDataError
+from ragtune.evaluate.items import EvalItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,12 @@ class SquadSet:
             (folder / self.context_file(index)).write_text(text, encoding="utf-8")
         return folder
 
+    def items(self, limit: int | None = None, seed: int = 0) -> list[EvalItem]:
+        """Answerable questions as eval items, the context's file the one relevant document;
+        ``limit`` draws that many reproducibly."""
+        chosen = self.sample(limit, seed) if limit else [q for q in self.questions if q.answers]
+        return [EvalItem(q.id, q.question, q.answers, {self.context_file(q.context): 1}) for q in chosen]
+
     def sample(self, n: int, seed: int = 0) -> list[SquadQuestion]:
         """``n`` answerable questions drawn reproducibly."""
         answerable = [q for q in self.questions if q.answers]
@@ -45,7 +52,7 @@ def load_squad(path: Path) -> SquadSet:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise LoadError(f"{path}: not a readable SQuAD JSON file: {exc}") from None
+        raise EvalDataError(f"{path}: not a readable SQuAD JSON file: {exc}") from None
     contexts: list[str] = []
     questions: list[SquadQuestion] = []
     where = "data"
@@ -58,5 +65,5 @@ def load_squad(path: Path) -> SquadSet:
                     answers = tuple(dict.fromkeys(x["text"].strip() for x in qa.get("answers", []) if x["text"].strip()))
                     questions.append(SquadQuestion(str(qa["id"]), qa["question"], answers, len(contexts) - 1))
     except (KeyError, TypeError) as exc:
-        raise LoadError(f"{path}: not in SQuAD layout ({where}: missing or wrong field {exc})") from None
+        raise EvalDataError(f"{path}: not in SQuAD layout ({where}: missing or wrong field {exc})") from None
     return SquadSet(tuple(contexts), tuple(questions))

@@ -1,0 +1,141 @@
+"""Evaluation use cases as Python functions; the CLI calls these.
+
+A run evaluates one data set under one or more variants (configuration overrides) and is saved
+under the workspace so it can be reported on and diffed later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ragtune.config import RagtuneConfig
+from ragtune.evaluate.data import EvalData, Track, index_key, no_track
+from ragtune.evaluate.judge import LLMJudge
+from ragtune.evaluate.qa_eval import evaluate_answers
+from ragtune.evaluate.retrieval_eval import evaluate_retrieval
+from ragtune.evaluate.retrieval_metrics import DEFAULT_METRICS, parse_metric
+from ragtune.evaluate.runs import EvalRun, RunStore
+from ragtune.evaluate.summary import summarise
+from ragtune.evaluate.variants import Variant, apply_overrides
+from ragtune.types import Principal
+from ragtune.workspace import Workspace
+
+DEFAULT_PRINCIPAL = Principal("eval")
+
+
+def _variant_configs(data: EvalData, base: RagtuneConfig, variants: Sequence[Variant]) -> list[tuple[Variant, RagtuneConfig]]:
+    configs = []
+    for variant in variants:
+        config = apply_overrides(base, variant.overrides)
+        if data.configure:
+            data.configure(config)
+        configs.append((variant, config))
+    return configs
+
+
+def _grouped_by_index(configs: list[tuple[Variant, RagtuneConfig]]) -> dict[str, list[tuple[Variant, RagtuneConfig]]]:
+    groups: dict[str, list[tuple[Variant, RagtuneConfig]]] = {}
+    for variant, config in configs:
+        groups.setdefault(index_key(config), []).append((variant, config))
+    return groups
+
+
+def _record(variant: Variant, config: RagtuneConfig, sections: Sequence[str]) -> dict[str, Any]:
+    effective = {s: getattr(config, s).model_dump(mode="json", by_alias=True) for s in sections}
+    return {"overrides": dict(variant.overrides), **effective}
+
+
+def _check_index_overrides(data: EvalData, configs: list[tuple[Variant, RagtuneConfig]], workspace: Workspace) -> None:
+    if not data.corpus and len(_grouped_by_index(configs)) > 1:
+        from ragtune.errors import ConfigError
+
+        raise ConfigError(
+            f"{data.info['path']}: an eval set without its own corpus runs on the index of {workspace.root}; "
+            "chunking, embedder, ingest and index settings cannot vary across its variants"
+        )
+
+
+def run_retrieval_eval(
+    workspace: Workspace,
+    data: EvalData,
+    variants: Sequence[Variant],
+    *,
+    config: RagtuneConfig | None = None,
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    principal: Principal = DEFAULT_PRINCIPAL,
+    track: Track = no_track,
+    on_embedded: Callable[[int], None] | None = None,
+    save: bool = True,
+) -> EvalRun:
+    from ragtune.retrieve.api import open_retriever
+
+    parsed = [parse_metric(m) for m in metrics]
+    configs = _variant_configs(data, config or workspace.load_config(), variants)
+    _check_index_overrides(data, configs, workspace)
+    run = EvalRun("retrieval", dict(data.info), {}, [])
+    for group in _grouped_by_index(configs).values():
+        target = data.prepare(workspace, group[0][1], on_embedded)
+        retriever = open_retriever(target, group[0][1])
+        try:
+            for variant, variant_config in group:
+                retriever.config = variant_config.retrieval
+                retriever.reranker = _reranker(variant_config)
+                rows = evaluate_retrieval(retriever, data.items, variant.name, variant_config, parsed, principal, track=track)
+                run.rows.extend(rows)
+                run.variants[variant.name] = _record(variant, variant_config, ("chunking", "embedder", "retrieval"))
+                run.summary[variant.name] = summarise(rows)
+        finally:
+            retriever.store.close()
+    if save:
+        RunStore(workspace).save(run)
+    return run
+
+
+_RERANKERS: dict[str, Any] = {}
+
+
+def _reranker(config: RagtuneConfig) -> Any:
+    """One cross-encoder per model for the whole process: variants share it."""
+    model = config.retrieval.rerank_model
+    if not model:
+        return None
+    if model not in _RERANKERS:
+        from ragtune.retrieve.rerank import CrossEncoderReranker
+
+        _RERANKERS[model] = CrossEncoderReranker(model)
+    return _RERANKERS[model]
+
+
+def run_qa_eval(
+    workspace: Workspace,
+    data: EvalData,
+    variants: Sequence[Variant],
+    *,
+    config: RagtuneConfig | None = None,
+    principal: Principal = DEFAULT_PRINCIPAL,
+    judge_repeats: int = 0,
+    track: Track = no_track,
+    on_embedded: Callable[[int], None] | None = None,
+    save: bool = True,
+) -> EvalRun:
+    from ragtune.generate.api import close_assistant, open_assistant
+
+    configs = _variant_configs(data, config or workspace.load_config(), variants)
+    _check_index_overrides(data, configs, workspace)
+    run = EvalRun("qa", dict(data.info), {}, [])
+    for group in _grouped_by_index(configs).values():
+        target = data.prepare(workspace, group[0][1], on_embedded)
+        for variant, variant_config in group:
+            assistant = open_assistant(target, variant_config)
+            try:
+                judge = LLMJudge(assistant.llm, judge_repeats, seed=variant_config.llm.seed) if judge_repeats else None
+                rows = evaluate_answers(assistant, data.items, variant.name, variant_config, principal, judge=judge, track=track)
+            finally:
+                close_assistant(assistant)
+            run.rows.extend(rows)
+            run.variants[variant.name] = _record(variant, variant_config, ("chunking", "retrieval", "llm", "answer"))
+            run.summary[variant.name] = summarise(rows)
+    if save:
+        RunStore(workspace).save(run)
+    return run

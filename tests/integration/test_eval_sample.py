@@ -1,0 +1,58 @@
+"""``ragtune eval`` on the shipped sample corpus and eval set, with the real bundled embedder and
+SmolLM2: access control holds inside evaluations, answers are scored, the judge reports spread."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import run
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.integration
+def test_eval_qa_and_retrieval_on_the_sample_corpus(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "ragtune.toml").write_text("[llm]\nmax_tokens = 40\nthreads = 2\n")
+    corpus = shutil.copytree(REPO / "examples" / "sample_corpus", tmp_path / "docs")
+    assert run("sync", str(corpus), "--workspace", str(ws), "--groups", "staff", cwd=tmp_path).returncode == 0
+    evalset = REPO / "examples" / "sample_eval.jsonl"
+
+    retrieval = run("eval", "retrieval", "--evalset", str(evalset), "--mode", "hybrid", "--workspace", str(ws), "--json",
+                    cwd=tmp_path)
+    assert retrieval.returncode == 0, retrieval.stderr
+    rid = json.loads(retrieval.stdout)["id"]
+    rows = {r["query_id"]: r for r in map(json.loads, (ws / "evals" / rid / "queries.jsonl").read_text().splitlines())}
+    assert rows["leave-hr"]["metrics"]["hit@10"] == 1.0
+    assert rows["leave-employee"]["metrics"]["hit@10"] == 0.0  # the HR folder is invisible to erik
+    assert all(rows[q]["metrics"]["hit@10"] == 1.0 for q in ("hotel-cap", "remote-days", "belt-price"))
+
+    report = tmp_path / "qa.html"
+    qa = run("eval", "qa", "--evalset", str(evalset), "--judge-repeats", "2", "--workspace", str(ws), "--json",
+             "--report", str(report), cwd=tmp_path)
+    assert qa.returncode == 0, qa.stderr
+    result = json.loads(qa.stdout)
+    summary = result["summary"]["configured"]
+    rows = {r["query_id"]: r for r in map(json.loads, (ws / "evals" / result["id"] / "queries.jsonl").read_text().splitlines())}
+    employee, hr = rows["leave-employee"], rows["leave-hr"]
+    assert employee["metrics"]["refused"] == 1.0 and employee["completion_tokens"] == 0
+    assert "27" not in employee["answer"] and employee["metrics"]["context_hit"] == 0.0
+    assert hr["metrics"]["refused"] == 0.0 and hr["metrics"]["context_hit"] == 1.0
+    assert hr["metrics"]["answer_in_context"] == 1.0  # "27 days" was in what the model read
+    assert summary["metrics"]["refused"] == pytest.approx(0.2)
+    for row in rows.values():
+        m = row["metrics"]
+        assert 0 <= m["f1"] <= 1 and m["exact_match"] in (0.0, 1.0)
+        if not m["refused"]:
+            assert row["prompt_tokens"] > 0 and row["cost_usd"] > 0
+            assert len(row["judge_scores"]) == 2 and all(s is None or 0 <= s <= 1 for s in row["judge_scores"])
+    assert summary["judge_spread"]["repeats"] == 2
+    assert summary["latency_ms"]["time_to_first_token"]["p50"] > 0
+    assert summary["cost_per_1k_queries_usd"] > 0
+    page = report.read_text()
+    assert page.count("data:image/png;base64,") == 2 and "lowest f1" in page  # no recall curve for answers
