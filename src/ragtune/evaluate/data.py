@@ -68,7 +68,8 @@ def _limited(items: list[EvalItem], limit: int | None, seed: int) -> list[EvalIt
         return items
     import random
 
-    return sorted(random.Random(seed).sample(items, limit), key=items.index)
+    chosen = set(random.Random(seed).sample(range(len(items)), limit))
+    return [item for i, item in enumerate(items) if i in chosen]  # keep the file's order
 
 
 def from_beir(root: Path, split: str = "test", limit: int | None = None, seed: int = 0) -> EvalData:

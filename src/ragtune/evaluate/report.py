@@ -26,12 +26,17 @@ img.plot{max-width:100%;border:1px solid #eee;margin:.5em 0}
 """
 
 
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    """A figure without pyplot: no GUI backend, no global state, safe in a server thread."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
+
+
 def _figure_png(fig: Any) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -47,11 +52,10 @@ def _variants(runs: Sequence[EvalRun]) -> list[tuple[str, EvalRun, str]]:
 
 
 def _metric_bars(entries: list[tuple[str, EvalRun, str]]) -> str:
-    import matplotlib.pyplot as plt
     import numpy as np
 
     names = list(dict.fromkeys(m for _, run, v in entries for m, x in run.summary[v]["metrics"].items() if x is not None))
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(names) + 2), 4))
+    fig, ax = _figure(max(6, 1.2 * len(names) + 2), 4)
     width = 0.8 / max(len(entries), 1)
     for i, (label, run, v) in enumerate(entries):
         values = [run.summary[v]["metrics"].get(m) or 0.0 for m in names]
@@ -65,9 +69,7 @@ def _metric_bars(entries: list[tuple[str, EvalRun, str]]) -> str:
 
 
 def _latency_plot(entries: list[tuple[str, EvalRun, str]]) -> str:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(max(6, 1.5 * len(entries) + 2), 4))
+    fig, ax = _figure(max(6, 1.5 * len(entries) + 2), 4)
     data = [[r["timings_ms"].get("total", 0.0) for r in run.rows_of(v)] for _, run, v in entries]
     ax.boxplot(data, showfliers=True)
     ax.set_xticks(range(1, len(entries) + 1), [label for label, _, _ in entries], rotation=20)
@@ -77,13 +79,11 @@ def _latency_plot(entries: list[tuple[str, EvalRun, str]]) -> str:
 
 
 def _recall_curve(entries: list[tuple[str, EvalRun, str]]) -> str | None:
-    import matplotlib.pyplot as plt
-
     curves = [(label, run.summary[v].get("recall_curve")) for label, run, v in entries]
     curves = [(label, c) for label, c in curves if c]
     if not curves:
         return None
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _figure(6, 4)
     for label, curve in curves:
         ks = [int(k) for k in curve]
         ax.plot(ks, [curve[str(k)] for k in ks], marker="o", label=label)

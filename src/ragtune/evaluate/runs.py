@@ -71,6 +71,10 @@ class RunStore:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             salt = hashlib.sha256(json.dumps(run.variants, sort_keys=True, default=str).encode()).hexdigest()[:6]
             run.id = f"{run.kind}-{stamp}-{salt}"
+            suffix = 1
+            while (self.root / run.id).exists():  # the same run started twice within a second
+                suffix += 1
+                run.id = f"{run.kind}-{stamp}-{salt}-{suffix}"
         folder = self.root / run.id
         folder.mkdir(parents=True, exist_ok=True)
         meta = {k: v for k, v in asdict(run).items() if k != "rows"}
