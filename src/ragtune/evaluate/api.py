@@ -74,13 +74,17 @@ def run_retrieval_eval(
     configs = _variant_configs(data, config or workspace.load_config(), variants)
     _check_index_overrides(data, configs, workspace)
     run = EvalRun("retrieval", dict(data.info), {}, [])
+    rerankers: dict[str, Any] = {}
     for group in _grouped_by_index(configs).values():
-        target = data.prepare(workspace, group[0][1], on_embedded)
-        retriever = open_retriever(target, group[0][1])
+        first = group[0][1]
+        target = data.prepare(workspace, first, on_embedded)
+        retriever = open_retriever(target, first)
+        if retriever.reranker is not None:  # open_retriever loaded the first variant's model already
+            rerankers.setdefault(first.retrieval.rerank_model, retriever.reranker)  # type: ignore[arg-type]
         try:
             for variant, variant_config in group:
                 retriever.config = variant_config.retrieval
-                retriever.reranker = _reranker(variant_config)
+                retriever.reranker = _reranker(variant_config, rerankers)
                 rows = evaluate_retrieval(retriever, data.items, variant.name, variant_config, parsed, principal, track=track)
                 run.rows.extend(rows)
                 run.variants[variant.name] = _record(variant, variant_config, ("chunking", "embedder", "retrieval"))
@@ -92,19 +96,16 @@ def run_retrieval_eval(
     return run
 
 
-_RERANKERS: dict[str, Any] = {}
-
-
-def _reranker(config: RagtuneConfig) -> Any:
-    """One cross-encoder per model for the whole process: variants share it."""
+def _reranker(config: RagtuneConfig, loaded: dict[str, Any]) -> Any:
+    """The variant's cross-encoder, loaded once per run however many variants use it."""
     model = config.retrieval.rerank_model
     if not model:
         return None
-    if model not in _RERANKERS:
+    if model not in loaded:
         from ragtune.retrieve.rerank import CrossEncoderReranker
 
-        _RERANKERS[model] = CrossEncoderReranker(model)
-    return _RERANKERS[model]
+        loaded[model] = CrossEncoderReranker(model)
+    return loaded[model]
 
 
 def run_qa_eval(

@@ -20,9 +20,10 @@ from ragtune.evaluate.data import Track, no_track
 from ragtune.evaluate.items import EvalItem, document_key, hit_summaries
 from ragtune.evaluate.judge import LLMJudge
 from ragtune.generate.assistant import Assistant
+from ragtune.generate.citations import MARKER
 from ragtune.types import Principal
 
-_MARKER = re.compile(r"\s*\[(?:source\s*)?\d+(?:\s*,\s*\d+)*\]", re.IGNORECASE)
+_MARKER = re.compile(r"\s*" + MARKER.pattern, re.IGNORECASE)  # the verifier's markers, with the space before
 
 
 def strip_markers(text: str) -> str:

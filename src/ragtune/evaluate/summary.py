@@ -17,13 +17,8 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {"queries": len(rows)}
     summary["metrics"] = {name: mean([row["metrics"].get(name) for row in rows]) for name in names}
     stages = list(dict.fromkeys(stage for row in rows for stage in row["timings_ms"]))
-    summary["latency_ms"] = {
-        stage: {
-            "p50": percentile([r["timings_ms"][stage] for r in rows if stage in r["timings_ms"]], 50),
-            "p95": percentile([r["timings_ms"][stage] for r in rows if stage in r["timings_ms"]], 95),
-        }
-        for stage in stages
-    }
+    timings = {stage: [r["timings_ms"][stage] for r in rows if stage in r["timings_ms"]] for stage in stages}
+    summary["latency_ms"] = {stage: {"p50": percentile(t, 50), "p95": percentile(t, 95)} for stage, t in timings.items()}
     for tokens in ("prompt_tokens", "completion_tokens"):
         if any(tokens in r for r in rows):
             summary[tokens] = mean([r.get(tokens) for r in rows])

@@ -30,16 +30,15 @@ def apply_overrides(config: RagtuneConfig, overrides: Mapping[str, Any]) -> Ragt
     """A validated copy of ``config`` with dotted keys (``section.field``) set."""
     raw = config.model_dump(mode="json", by_alias=True)
     for key, value in overrides.items():
-        section, _, name = key.partition(".")
-        if not name or section not in raw or not isinstance(raw[section], dict):
-            raise ConfigError(f"unknown setting '{key}': use section.field, e.g. retrieval.mode")
-        target = raw[section]
-        *parents, leaf = name.split(".")
+        *parents, leaf = key.split(".")
+        target = raw
         for parent in parents:
             target = target.setdefault(parent, {})
-        if leaf not in target and section != "cost":
-            raise ConfigError(f"unknown setting '{key}': [{section}] has no field '{name}'")
-        target[leaf] = value
+            if not isinstance(target, dict):
+                break
+        if not parents or not isinstance(target, dict):
+            raise ConfigError(f"unknown setting '{key}': use section.field, e.g. retrieval.mode")
+        target[leaf] = value  # an unknown section or field is refused by validation below, named
     try:
         return RagtuneConfig.model_validate(raw)
     except ValidationError as exc:
