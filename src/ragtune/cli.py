@@ -286,6 +286,9 @@ def ask(
     json_schema: Annotated[
         Optional[Path], typer.Option("--json-schema", help="Answer with JSON valid against this schema file.")
     ] = None,
+    model: Annotated[
+        Optional[str], typer.Option("--model", "-m", help="Answer with this model: name@production, name@v3 or an [llm] model.")
+    ] = None,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -299,7 +302,8 @@ def ask(
     principal, parsed = _query_scope(user, groups, mode, filters)
     try:
         schema = load_schema(json_schema) if json_schema else None
-        assistant = open_assistant(_workspace(workspace))
+        ws = _workspace(workspace)
+        assistant = open_assistant(ws, _with_model(ws, model) if model else None)
     except RagtuneError as exc:
         raise _fail(str(exc)) from None
     try:
@@ -324,6 +328,19 @@ def ask(
     else:
         console.print(answer.text, markup=False, highlight=False)
     _print_citations(answer)
+
+
+def _with_model(ws: Workspace, model: str):  # type: ignore[no-untyped-def]
+    """The workspace's config with ``[llm] model`` replaced; a registered name is looked up."""
+    from ragtune.config import RagtuneConfig
+    from ragtune.tune.registry import ModelRegistry
+    from ragtune.tune.serving import resolve_references
+
+    raw = RagtuneConfig.load(ws.config_path)
+    if "@" not in model and model in ModelRegistry(ws.models_dir).names():
+        model = f"{model}@production"
+    raw = raw.model_copy(update={"llm": raw.llm.model_copy(update={"model": model})})
+    return resolve_references(raw, ws.models_dir)
 
 
 def _print_citations(answer) -> None:  # type: ignore[no-untyped-def]
@@ -440,9 +457,13 @@ def _print_document(document, chunks, max_chunks: int, full: bool) -> None:  # t
 
 def _register_subcommands() -> None:
     from ragtune.cli_eval import eval_app, tune_app
+    from ragtune.cli_tune import classify_command, data_app, models_app  # also adds tune lora|classifier|embedder
 
     app.add_typer(eval_app, name="eval")
     app.add_typer(tune_app, name="tune")
+    app.add_typer(data_app, name="data")
+    app.add_typer(models_app, name="models")
+    app.command("classify")(classify_command)
 
 
 _register_subcommands()

@@ -190,6 +190,7 @@ _LLM_KEY_BACKENDS: dict[str, tuple[str, ...]] = {
     "base_url": ("openai",),
     "api_key_env": ("openai",),
     "tokenizer": ("openai",),
+    "adapter": ("llama-cpp", "transformers"),
 }
 
 
@@ -222,6 +223,9 @@ class LLMConfig(_Section):
     estimates conservatively (3 characters per token)."""
     timeout: float = Field(default=120.0, gt=0)
     """Seconds before a remote request is abandoned."""
+    adapter: str | None = None
+    """A LoRA adapter applied to ``model``: a GGUF adapter for llama-cpp, a PEFT folder for
+    transformers. Set for you when ``model`` names a registry entry (``name@production``)."""
 
     @model_validator(mode="after")
     def _options_fit_backend(self) -> LLMConfig:

@@ -31,3 +31,12 @@ class GenerationError(RagtuneError):
 class EvalDataError(LoadError):
     """An evaluation data set (BEIR folder, SQuAD file, eval JSONL) is missing or malformed;
     the message names the file and, where there is one, the line."""
+
+
+class RegistryError(RagtuneError):
+    """A model reference names nothing, a stage change is not allowed, or a registry entry is
+    corrupt; the message names the entry's file."""
+
+
+class TrainingError(RagtuneError):
+    """A fine-tuning run cannot start or failed (bad data for the task, an unusable base model)."""

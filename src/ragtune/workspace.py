@@ -13,9 +13,18 @@ WORKSPACE_ENV = "RAGTUNE_WORKSPACE"
 CONFIG_NAME = "ragtune.toml"
 
 
+def user_cache(name: str) -> Path:
+    """A folder under the user's cache (``$XDG_CACHE_HOME/ragtune``) for files derived from
+    models, shared by every workspace: ONNX exports, dequantised GGUF bases."""
+    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(base).expanduser() / "ragtune" / name
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
+    index_name: str = "index"
+    """The index folder's name; a rebuild writes a sibling and swaps it in."""
 
     @classmethod
     def resolve(cls, path: Path | str | None = None) -> Workspace:
@@ -29,10 +38,19 @@ class Workspace:
 
     @property
     def index_dir(self) -> Path:
-        return self.root / "index"
+        return self.root / self.index_name
+
+    @property
+    def models_dir(self) -> Path:
+        """The model registry: fine-tuned models with their lineage."""
+        return self.root / "models"
 
     def load_config(self) -> RagtuneConfig:
-        return RagtuneConfig.load(self.config_path)
+        """ragtune.toml, with registry references (``name@production``) resolved to the files
+        that serve them."""
+        from ragtune.tune.serving import resolve_references
+
+        return resolve_references(RagtuneConfig.load(self.config_path), self.models_dir)
 
     def init(self) -> bool:
         """Create the folder and a commented default ragtune.toml; False if it already existed."""

@@ -34,7 +34,10 @@ def resolve_local_model(model: str | Path) -> LocalModel:
         if not (folder / "config.json").is_file():
             raise ConfigError(f"embedder.model: {folder} is not a model folder (it has no config.json)")
         folder = folder.resolve()
-        return LocalModel(folder.name, folder)
+        from ragtune.tune.serving import registry_identity
+
+        # A tuned embedder's folder is always called "model"; its registry version names its space.
+        return LocalModel(registry_identity(folder) or folder.name, folder)
     known = ", ".join(sorted(BUNDLED_EMBEDDERS))
     raise ConfigError(
         f"embedder.model: unknown model '{text}' and no such folder; use a bundled model ({known}) "

@@ -29,8 +29,9 @@ _WEIGHT_SUFFIXES = (".safetensors", ".bin")
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(base).expanduser() / "ragtune" / "onnx"
+    from ragtune.workspace import user_cache
+
+    return user_cache("onnx")
 
 
 @dataclass(frozen=True)

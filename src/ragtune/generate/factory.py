@@ -6,13 +6,28 @@ from ragtune.config import LLMConfig
 from ragtune.generate.base import LLM
 
 
+def _display_name(name: str, adapter: str | None) -> str:
+    """The model's name in answers and evaluation runs; a tuned one names its registry version."""
+    if adapter is None:
+        return name
+    from pathlib import Path
+
+    from ragtune.tune.serving import registry_identity
+
+    return f"{name}+{registry_identity(Path(adapter)) or Path(adapter).name}"
+
+
 def build_llm(config: LLMConfig) -> LLM:
     if config.backend == "llama-cpp":
         from ragtune.generate.llama_cpp import LlamaCppLLM
         from ragtune.generate.models import resolve_gguf
 
         path, name = resolve_gguf(config.model)
-        return LlamaCppLLM(path, context_size=config.context_size, threads=config.threads, seed=config.seed, name=name)
+        name = _display_name(name, config.adapter)
+        return LlamaCppLLM(
+            path, context_size=config.context_size, threads=config.threads, seed=config.seed, name=name,
+            adapter=config.adapter,
+        )
     if config.backend == "openai":
         from ragtune.generate.openai_compat import OpenAICompatibleLLM
 
@@ -25,4 +40,7 @@ def build_llm(config: LLMConfig) -> LLM:
     from ragtune.generate.transformers_llm import TransformersLLM
 
     folder, gguf_file = resolve_hf_model(config.model)
-    return TransformersLLM(folder, gguf_file=gguf_file, context_size=config.context_size, threads=config.threads, name=config.model)
+    return TransformersLLM(
+        folder, gguf_file=gguf_file, context_size=config.context_size, threads=config.threads,
+        name=_display_name(config.model, config.adapter), adapter=config.adapter,
+    )

@@ -28,10 +28,14 @@ class LlamaCppLLM:
         threads: int | None = None,
         seed: int = 0,
         name: str | None = None,
+        adapter: str | Path | None = None,
     ) -> None:
+        """``adapter``: a LoRA adapter in GGUF form, applied on top of the model at load."""
         path = Path(model_path).expanduser()
         if not path.is_file():
             raise GenerationError(f"llm.model: no GGUF file at '{path}'")
+        if adapter is not None and not Path(adapter).is_file():
+            raise GenerationError(f"llm.adapter: no GGUF adapter at '{adapter}'")
         try:
             from llama_cpp import Llama
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -43,7 +47,7 @@ class LlamaCppLLM:
         try:
             self._llama = Llama(
                 model_path=str(path), n_ctx=context_size, n_threads=threads, n_threads_batch=threads,
-                seed=seed, verbose=False,
+                seed=seed, verbose=False, lora_path=str(adapter) if adapter is not None else None,
             )
         except (ValueError, RuntimeError) as exc:
             raise GenerationError(f"llm.model: llama.cpp cannot load '{path}': {exc}") from None

@@ -28,7 +28,9 @@ class TransformersLLM:
         threads: int | None = None,
         name: str | None = None,
         dtype: str = "float32",
+        adapter: str | Path | None = None,
     ) -> None:
+        """``adapter``: a PEFT LoRA folder, merged into the weights at load (no per-token cost)."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         import torch
@@ -45,6 +47,13 @@ class TransformersLLM:
             self._model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=getattr(torch, dtype), **extra)
         except (OSError, ValueError, ImportError) as exc:
             raise GenerationError(f"llm.model: transformers cannot load '{folder / (gguf_file or '')}': {exc}") from None
+        if adapter is not None:
+            try:
+                from peft import PeftModel
+
+                self._model = PeftModel.from_pretrained(self._model, str(adapter)).merge_and_unload()
+            except (OSError, ValueError, ImportError) as exc:
+                raise GenerationError(f"llm.adapter: cannot apply the LoRA adapter '{adapter}': {exc}") from None
         self._model.eval()
         if self._tokenizer.chat_template is None:
             raise GenerationError(f"llm.model: the tokenizer of '{folder}' has no chat template")

@@ -1,0 +1,69 @@
+"""Registry references in the configuration: ``[llm] model`` or ``[embedder] model`` written as
+``name@stage`` / ``name@v3`` is replaced, when a workspace loads its config, by what serves it.
+
+A LoRA tune is served by llama.cpp (the base GGUF with the GGUF adapter: fast, and the same
+numbers as the trained model) when the entry has one and the configured backend is llama-cpp;
+otherwise by transformers (the merged folder, or the dequantised base with the PEFT adapter).
+An embedder entry becomes its model folder, whose vector-space identity is ``name@vN``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ragtune.config import RagtuneConfig
+from ragtune.errors import RegistryError
+from ragtune.tune.registry import ENTRY, ModelRegistry, ModelVersion
+
+
+def is_reference(value: str) -> bool:
+    return "@" in value and not Path(value).expanduser().exists()
+
+
+def llm_settings(entry: ModelVersion, backend: str) -> dict[str, str]:
+    """``[llm]`` keys (backend, model, adapter) that serve a registered LoRA tune."""
+    from ragtune.generate.models import BUNDLED_LLMS
+
+    if entry.kind != "llm":
+        raise RegistryError(f"{entry.ref} is a {entry.kind}, not a language model")
+    base = entry.base_model
+    gguf_adapter = entry.artifact("gguf_adapter")
+    base_is_gguf = base in BUNDLED_LLMS or base.lower().endswith(".gguf")
+    if gguf_adapter is not None and base_is_gguf and backend == "llama-cpp":
+        return {"backend": "llama-cpp", "model": base, "adapter": str(gguf_adapter)}
+    merged = entry.artifact("merged")
+    if merged is not None:
+        return {"backend": "transformers", "model": str(merged)}
+    adapter = entry.artifact("adapter")
+    if adapter is None:
+        raise RegistryError(f"{entry.ref} has neither an adapter nor a merged model")
+    from ragtune.tune.base_model import resolve_base
+
+    return {"backend": "transformers", "model": str(resolve_base(base).folder), "adapter": str(adapter)}
+
+
+def resolve_references(config: RagtuneConfig, models_dir: Path) -> RagtuneConfig:
+    llm_ref, embedder_ref = config.llm.model, config.embedder.model
+    if not (is_reference(llm_ref) or is_reference(embedder_ref)):
+        return config
+    registry = ModelRegistry(models_dir)
+    update = {}
+    if is_reference(llm_ref):
+        settings = llm_settings(registry.get(llm_ref), config.llm.backend)
+        update["llm"] = config.llm.model_copy(update=settings)
+    if is_reference(embedder_ref):
+        entry = registry.get(embedder_ref)
+        if entry.kind != "embedder":
+            raise RegistryError(f"[embedder] model: {entry.ref} is a {entry.kind}, not an embedder")
+        update["embedder"] = config.embedder.model_copy(update={"model": str(entry.artifact("model"))})
+    return config.model_copy(update=update)
+
+
+def registry_identity(folder: Path) -> str | None:
+    """``name@vN`` for a model folder inside a registry version, else None."""
+    try:
+        entry = json.loads((folder.parent / ENTRY).read_text(encoding="utf-8"))
+        return f"{entry['name']}@v{entry['version']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
