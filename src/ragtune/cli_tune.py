@@ -312,7 +312,7 @@ def _embedder_pairs(ws, beir, beir_split, pairs_file, generate, corpus, seed, qu
         return pairs, {"path": str(pairs_file)}
     if not corpus:
         raise _fail("--generate needs --corpus: the documents to write questions for")
-    from ragtune.generate.base import GenerationOptions, Message
+    from ragtune.generate.base import GenerationOptions, Message, complete
     from ragtune.generate.factory import build_llm
 
     config = ws.load_config()
@@ -321,7 +321,7 @@ def _embedder_pairs(ws, beir, beir_split, pairs_file, generate, corpus, seed, qu
     options = GenerationOptions(max_tokens=64, temperature=0.0)
     try:
         def ask(prompt: str) -> str:
-            return llm.complete([Message("user", prompt)], options).text
+            return complete(llm, [Message("user", prompt)], options).text
 
         with _status(f"writing {generate} questions with {llm.identity}", quiet):
             pairs = source.generated_pairs(passages, ask, generate, seed)

@@ -68,3 +68,17 @@ def test_tune_embedder_and_reindex(tmp_path: Path) -> None:
     found = run("search", "how long can I return shoes", "--json", "-w", str(ws), cwd=tmp_path)
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["hits"][0]["source"].endswith("a.md")
+
+
+@pytest.mark.integration
+def test_pairs_generated_from_the_users_documents_by_the_configured_llm(tmp_path: Path, gguf_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "ragtune.toml").write_text('[embedder]\nbackend = "sentence-transformers"\n')
+    corpus = Path(__file__).resolve().parents[2] / "examples" / "sample_corpus"
+    done = run("tune", "embedder", "--generate", "4", "--corpus", str(corpus), "--name", "gen", "--held-out", "0",
+               "--batch-size", "2", "--json", "-w", str(ws), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)["data"]
+    assert data["generated_by"] == "llama-cpp:smollm2-135m" and data["passages"] > 4
+    assert 2 <= data["rows"]["train"] <= 4  # replies that are empty or rambling are dropped
