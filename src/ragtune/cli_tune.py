@@ -44,7 +44,7 @@ def _kind(value: str | None) -> Any:
     return value
 
 
-def _token_counter(kind: str, base: str):  # type: ignore[no-untyped-def]
+def _token_counter(base: str):  # type: ignore[no-untyped-def]
     """Counts what a training example costs in the base model's context, chat template included."""
     from ragtune.tune.base_model import offline, resolve_base
 
@@ -71,7 +71,7 @@ def _load_data(path: Path, kind: str, split: str, seed: int, text_column: str, l
         options = {"fractions": parse_fractions(split), "seed": seed, "text_column": text_column,
                    "label_column": label_column, "min_per_label": min_per_label}
         if found != "classification" and base is not None:
-            options.update(count_tokens=_token_counter(found, base), max_tokens=max_tokens)
+            options.update(count_tokens=_token_counter(base), max_tokens=max_tokens)
     return load_training_data(path, kind, **options)
 
 

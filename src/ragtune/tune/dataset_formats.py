@@ -74,7 +74,7 @@ def detect_kind(path: Path) -> Kind:
         raise LoadError(f"{path}: no such file")
     if path.suffix.lower() in (".csv", ".tsv"):
         return "classification"
-    for _, obj in _json_lines(path):
+    for _, obj in json_lines(path):
         if isinstance(obj, dict):
             if "messages" in obj:
                 return "chat"
@@ -99,7 +99,7 @@ def read_examples(
     if kind == "classification" and path.suffix.lower() in (".csv", ".tsv"):
         rows: Iterator[tuple[int, Any]] = _csv_rows(path, text_column, label_column)
     else:
-        rows = _json_lines(path)
+        rows = json_lines(path)
     parse = {"chat": _chat, "instruction": _instruction, "classification": _labelled}[kind]
     for line, obj in rows:
         if isinstance(obj, RowError):
@@ -114,7 +114,8 @@ def read_examples(
     return result
 
 
-def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+def json_lines(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value or the ``RowError`` saying why it is not JSON) per non-blank line."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, 1):
             try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragtune.errors import EvalDataError, LoadError
-from ragtune.tune.dataset_formats import RowError
+from ragtune.tune.dataset_formats import RowError, json_lines
 
 
 @dataclass(frozen=True)
@@ -49,18 +49,12 @@ def beir_pairs(root: Path, split: str = "train") -> list[Pair]:
 
 
 def jsonl_pairs(path: Path) -> tuple[list[Pair], list[RowError]]:
+    if not path.is_file():
+        raise LoadError(f"{path}: no such file")
     pairs, errors = [], []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LoadError(f"{path}: cannot read: {exc}") from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            errors.append(RowError(number, f"malformed JSON: {exc.msg}"))
+    for number, record in json_lines(path):
+        if isinstance(record, RowError):
+            errors.append(record)
             continue
         query = record.get("query", record.get("anchor")) if isinstance(record, dict) else None
         positive = record.get("positive") if isinstance(record, dict) else None

@@ -76,11 +76,6 @@ def run_fingerprint(data: PreparedData, config: LoraTuneConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _latest_checkpoint(folder: Path) -> Path | None:
-    found = [p for p in folder.glob("checkpoint-*") if p.is_dir() and p.name.split("-")[-1].isdigit()]
-    return max(found, key=lambda p: int(p.name.split("-")[-1]), default=None)
-
-
 def train_lora(
     data: PreparedData,
     config: LoraTuneConfig,
@@ -101,6 +96,7 @@ def train_lora(
     from datasets import Dataset
     from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer, EarlyStoppingCallback
+    from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTConfig, SFTTrainer
 
     base = resolve_base(config.base)
@@ -166,11 +162,11 @@ def train_lora(
         ),
         callbacks=callbacks,
     )
-    checkpoint = _latest_checkpoint(run_dir) if resume else None
+    checkpoint = get_last_checkpoint(str(run_dir)) if resume else None
     if checkpoint is not None:
         logger.warning("resuming from %s", checkpoint)
     started = time.perf_counter()
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    trainer.train(resume_from_checkpoint=checkpoint)
     train_seconds = time.perf_counter() - started
 
     for callback in callbacks:  # scoring the test split is not training: nothing to stop early

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import re
 import statistics
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +24,7 @@ from typing import Any
 
 from ragtune.errors import LoadError
 from ragtune.tune.dataset_formats import Example, Kind, RowError, read_examples
+from ragtune.tune.files import write_text_atomic
 
 SPLITS = ("train", "validation", "test")
 MANIFEST = "dataset.json"
@@ -233,16 +232,9 @@ def write_prepared(data: PreparedData, folder: Path) -> Path:
     with a manifest is always complete."""
     folder.mkdir(parents=True, exist_ok=True)
     for name in SPLITS:
-        _atomic_write(folder / f"{name}.jsonl", "".join(_canonical(e) + "\n" for e in data.splits[name]))
-    _atomic_write(folder / MANIFEST, json.dumps(data.manifest(), indent=2, ensure_ascii=False) + "\n")
+        write_text_atomic(folder / f"{name}.jsonl", "".join(_canonical(e) + "\n" for e in data.splits[name]))
+    write_text_atomic(folder / MANIFEST, json.dumps(data.manifest(), indent=2, ensure_ascii=False) + "\n")
     return folder
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def load_prepared(folder: Path) -> PreparedData:

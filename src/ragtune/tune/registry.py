@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import RegistryError
+from ragtune.tune.files import write_text_atomic
 
 STAGES = ("candidate", "production", "archived")
 MODEL_KINDS = ("llm", "classifier", "embedder")
@@ -116,11 +117,7 @@ def _read_entry(folder: Path) -> ModelVersion:
 
 
 def _write_entry(entry: ModelVersion, folder: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".model.", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(entry.to_dict(), handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    os.replace(tmp, folder / ENTRY)
+    write_text_atomic(folder / ENTRY, json.dumps(entry.to_dict(), indent=2, ensure_ascii=False) + "\n")
 
 
 class ModelRegistry:
