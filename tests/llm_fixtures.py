@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -36,7 +37,7 @@ def llama_llm(gguf_path: Path):  # type: ignore[no-untyped-def]
     llm.close()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -51,7 +52,7 @@ EMBED_POOLING = "llama.pooling_type=int:1"
 def llama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama-cpp-python's own OpenAI-compatible server with two models: ``chat`` and ``embed``
     (the same GGUF with embeddings on). Started on 127.0.0.1, stopped by PID."""
-    port = _free_port()
+    port = free_port()
     config = tmp_path_factory.mktemp("server") / "server.json"
     model = {"model": str(gguf_path), "n_ctx": 2048, "n_threads": THREADS, "n_threads_batch": THREADS, "verbose": False}
     config.write_text(json.dumps({
@@ -61,31 +62,38 @@ def llama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             {**model, "model_alias": "embed", "embedding": True, "kv_overrides": [EMBED_POOLING]},
         ],
     }))
-    log = config.with_name("server.log")
+    with running_server([sys.executable, "-m", "llama_cpp.server", "--config_file", str(config)],
+                        f"http://127.0.0.1:{port}/v1/models", config.with_name("server.log"),
+                        headers={"Authorization": f"Bearer {SERVER_KEY}"}):
+        yield f"http://127.0.0.1:{port}/v1"
+
+
+@contextmanager
+def running_server(command: list[str], ready_url: str, log: Path, *, headers: dict[str, str] | None = None,
+                   timeout: float = 120) -> Iterator[subprocess.Popen]:
+    """Start ``command`` (a server) in its own process group, wait until ``ready_url`` answers
+    200, and stop the group by PID on exit; the log's tail is shown when it fails to start."""
     with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--config_file", str(config)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    name = Path(command[0]).name if command[0] != sys.executable else command[2]
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+                pytest.fail(f"{name} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{base}/v1/models", headers={"Authorization": f"Bearer {SERVER_KEY}"}, timeout=2).status_code == 200:
+                if httpx.get(ready_url, headers=headers, timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not start in 120 s:\n{log.read_text()[-3000:]}")
+                pytest.fail(f"{name} did not start in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
             time.sleep(0.3)
-        yield f"{base}/v1"
+        yield process
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=15)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()

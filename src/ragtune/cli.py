@@ -332,15 +332,9 @@ def ask(
 
 def _with_model(ws: Workspace, model: str):  # type: ignore[no-untyped-def]
     """The workspace's config with ``[llm] model`` replaced; a registered name is looked up."""
-    from ragtune.config import RagtuneConfig
-    from ragtune.tune.registry import ModelRegistry
-    from ragtune.tune.serving import resolve_references
+    from ragtune.tune.serving import config_with_model
 
-    raw = RagtuneConfig.load(ws.config_path)
-    if "@" not in model and model in ModelRegistry(ws.models_dir).names():
-        model = f"{model}@production"
-    raw = raw.model_copy(update={"llm": raw.llm.model_copy(update={"model": model})})
-    return resolve_references(raw, ws.models_dir)
+    return config_with_model(ws.config_path, ws.models_dir, model)
 
 
 def _print_citations(answer) -> None:  # type: ignore[no-untyped-def]
@@ -457,6 +451,7 @@ def _print_document(document, chunks, max_chunks: int, full: bool) -> None:  # t
 
 def _register_subcommands() -> None:
     from ragtune.cli_eval import eval_app, tune_app
+    from ragtune.cli_serve import keys_app, serve_command
     from ragtune.cli_tune import classify_command, data_app, models_app  # also adds tune lora|classifier|embedder
 
     app.add_typer(eval_app, name="eval")
@@ -464,6 +459,8 @@ def _register_subcommands() -> None:
     app.add_typer(data_app, name="data")
     app.add_typer(models_app, name="models")
     app.command("classify")(classify_command)
+    app.command("serve")(serve_command)
+    app.add_typer(keys_app, name="keys")
 
 
 _register_subcommands()

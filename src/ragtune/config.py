@@ -275,6 +275,23 @@ class CostConfig(_Section):
     is charged by tokens instead of CPU time."""
 
 
+class ServeConfig(_Section):
+    """``ragtune serve``: limits of the HTTP service (keys live in ``keys.json``, never here)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    max_body_bytes: int = Field(default=25 * 1024 * 1024, gt=0)
+    """Largest request body (an upload included); a larger one is refused with 413."""
+    max_upload_files: int = Field(default=50, ge=1)
+    request_timeout: float = Field(default=300.0, gt=0)
+    """Seconds a non-streaming request may take before it is answered with 504."""
+    rate_limit_per_minute: int = Field(default=120, ge=0)
+    """Requests per minute per API key (a burst of that many, refilled evenly); 0: no limit."""
+    audit_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    """The audit log rolls over to ``audit.jsonl.1`` (and on) past this size."""
+    audit_backups: int = Field(default=10, ge=1)
+
+
 class RagtuneConfig(_Section):
     ingest: IngestConfig = Field(default_factory=IngestConfig)
     chunking: ChunkingConfig = Field(default_factory=ChunkingConfig)
@@ -285,6 +302,7 @@ class RagtuneConfig(_Section):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     answer: AnswerConfig = Field(default_factory=AnswerConfig)
     cost: CostConfig = Field(default_factory=CostConfig)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
 
     @model_validator(mode="after")
     def _chunks_fit_embedder(self) -> RagtuneConfig:
@@ -405,6 +423,16 @@ cpu_hour_usd = 0.04                 # $ per CPU core-hour for local work (embedd
 # [cost.prices.gpt-4o-mini]         # a remote model is charged by tokens instead
 # prompt_per_million = 0.15
 # completion_per_million = 0.60
+
+[serve]                             # ragtune serve; API keys: ragtune keys create
+host = "127.0.0.1"                  # another address needs at least one key
+port = 8000
+max_body_bytes = 26214400           # uploads included; larger requests get 413
+max_upload_files = 50
+request_timeout = 300.0             # seconds for a non-streaming request (504 after)
+rate_limit_per_minute = 120         # per key, 0 = no limit (429 with Retry-After)
+audit_max_bytes = 10485760          # audit.jsonl rolls over past this size
+audit_backups = 10
 
 # [[sql_sources]]
 # url = "sqlite:///tickets.db"

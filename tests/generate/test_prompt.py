@@ -56,3 +56,24 @@ def test_leak_guard_holds_back_a_possible_beginning_until_it_is_decided() -> Non
     assert guard.feed("one two alpha beta") == "one two "
     assert guard.feed(" gamma") == ""
     assert guard.feed(" omega") == "alpha beta gamma omega"
+
+
+def test_history_goes_before_the_question_and_the_oldest_turns_leave_first(llama_llm) -> None:  # type: ignore[no-untyped-def]
+    from ragtune.generate.base import Message
+    from ragtune.generate.prompt import build_prompt
+
+    source = hit("Meals on travel days are refunded up to 40 EUR per day against receipts.")
+    turns = [Message("user", f"old question {n} " + "filler " * 200) if n % 2 == 0 else
+             Message("assistant", f"old answer {n} " + "filler " * 200) for n in range(12)]
+    short = build_prompt("And meals?", [source], llama_llm, system="Answer.", max_sources=1,
+                         reserve_tokens=64, history=turns[-2:])
+    assert [m.role for m in short.messages] == ["system", "user", "assistant", "user"]
+    assert short.messages[1].content.startswith("old question 10") and short.sources == [source]
+    # twelve long turns do not fit a 2048-token context: whole exchanges leave, oldest first,
+    # and the question keeps its source
+    long = build_prompt("And meals?", [source], llama_llm, system="Answer.", max_sources=1,
+                        reserve_tokens=64, history=[Message("system", "ignored"), *turns])
+    kept = long.messages[1:-1]
+    assert 0 < len(kept) < len(turns) and len(kept) % 2 == 0
+    assert kept[-1].content.startswith("old answer 11") and kept[0].role == "user"
+    assert long.sources == [source] and long.prompt_tokens <= llama_llm.context_size - 64

@@ -105,6 +105,16 @@ class StoreConformance:
         assert store.document("doc-3", BOB) == store.document("no-such-doc", BOB)
         assert store.document("doc-3", ALICE_HR) is not None
 
+    def test_document_listing_shows_only_what_the_principal_may_see(self, store: Store) -> None:
+        self._fill(store)
+        listed = {d.document_id for d in store.list_documents(BOB)}
+        assert "doc-4" in listed and "doc-3" not in listed
+        assert "doc-3" in {d.document_id for d in store.list_documents(ALICE_HR)}
+        assert all(d.chunks == 2 for d in store.list_documents(ALICE_HR))
+        first, rest = store.list_documents(BOB, limit=1), store.list_documents(BOB, offset=1)
+        assert len(first) == 1 and first[0].document_id not in {d.document_id for d in rest}
+        assert len(first) + len(rest) == len(listed)
+
     def test_replacing_a_document_removes_its_old_chunks(self, store: Store) -> None:
         self._fill(store)
         new = make_document(2, "exchange policy for broken pedal".split(), metadata={"year": 2025})

@@ -7,13 +7,14 @@ when the stream ends; ``Assistant.ask()`` is the same run collected into one ``A
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ragtune.config import AnswerConfig, LLMConfig
 from ragtune.errors import GenerationError
 from ragtune.generate.answer import Answer
-from ragtune.generate.base import LLM, GenerationOptions, Usage
+from ragtune.generate.base import LLM, GenerationOptions, Message, Usage
 from ragtune.generate.citations import CitationVerifier, Similarity, VerifierSettings
 from ragtune.generate.prompt import LeakGuard, build_prompt, system_prompt
 from ragtune.generate.structured import check_schema, parse_against, strings_in
@@ -27,6 +28,9 @@ def relevance(question_terms: set[str], hit: Hit) -> tuple[float | None, float]:
     """(dense cosine if the hit has one, share of the question's content words in the chunk)."""
     dense = hit.scores.get("dense")
     return dense, coverage(question_terms, set(content_terms(hit.text)))
+
+
+SAMPLING_KEYS = frozenset({"max_tokens", "temperature", "top_p", "seed", "stop"})
 
 
 class AnswerStream:
@@ -83,13 +87,19 @@ class Assistant:
         mode: Mode | None = None,
         filters: Mapping[str, Any] | None = None,
         json_schema: Mapping[str, Any] | None = None,
+        history: Sequence[Message] = (),
+        sampling: Mapping[str, Any] | None = None,
     ) -> AnswerStream:
+        """``history``: earlier turns of a chat, given to the model before the question (retrieval
+        uses the question alone). ``sampling``: per-request ``max_tokens``, ``temperature``,
+        ``top_p``, ``seed`` or ``stop`` in place of the ``[llm]`` settings."""
         if not question.strip():
             raise GenerationError("the question is empty")
         if json_schema is not None:
             check_schema(json_schema)
         stream = AnswerStream(iter(()))
-        stream._pieces = self._run(stream, question, principal, k, mode, filters, json_schema)
+        options = self._options(json_schema, sampling or {})
+        stream._pieces = self._run(stream, question, principal, k, mode, filters, options, history)
         return stream
 
     def _run(
@@ -100,7 +110,8 @@ class Assistant:
         k: int | None,
         mode: Mode | None,
         filters: Mapping[str, Any] | None,
-        json_schema: Mapping[str, Any] | None,
+        options: GenerationOptions,
+        history: Sequence[Message] = (),
     ) -> Iterator[str]:
         cfg = self.config
         started = time.perf_counter()
@@ -121,10 +132,9 @@ class Assistant:
             return
 
         tick = time.perf_counter()
-        options = self._options(json_schema)
         prompt = build_prompt(
             question, retrieval.hits, self.llm, system=self.system,
-            max_sources=cfg.max_sources, reserve_tokens=options.max_tokens,
+            max_sources=cfg.max_sources, reserve_tokens=options.max_tokens, history=history,
         )
         answer.found, answer.sources = True, prompt.sources
         if prompt.dropped:
@@ -161,7 +171,7 @@ class Assistant:
             answer.flags.append(f"the answer reached llm.max_tokens ({options.max_tokens}) and may be cut off")
 
         tick = time.perf_counter()
-        self._verify(answer, guard.text, json_schema)
+        self._verify(answer, guard.text, options.json_schema)
         answer.timings["verify"] = time.perf_counter() - tick
         answer.timings["total"] = time.perf_counter() - started
         stream.answer = answer
@@ -170,13 +180,18 @@ class Assistant:
         dense, overlap = relevance(question_terms, hit)
         return (dense is not None and dense >= self.config.min_similarity) or overlap >= self.config.min_term_overlap
 
-    def _options(self, json_schema: Mapping[str, Any] | None) -> GenerationOptions:
+    def _options(self, json_schema: Mapping[str, Any] | None, sampling: Mapping[str, Any]) -> GenerationOptions:
         cfg = self.llm_config
-        return GenerationOptions(
+        unknown = set(sampling) - SAMPLING_KEYS
+        if unknown:
+            raise GenerationError(f"unknown sampling option(s): {', '.join(sorted(unknown))}")
+        options = GenerationOptions(
             max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
             repeat_penalty=cfg.repeat_penalty, seed=cfg.seed,
             json_schema=json_schema,
         )
+        given = {k: (tuple(v) if k == "stop" else v) for k, v in sampling.items() if v is not None}
+        return replace(options, **given)
 
     def _verify(self, answer: Answer, text: str, json_schema: Mapping[str, Any] | None) -> None:
         if json_schema is None:

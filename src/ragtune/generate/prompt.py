@@ -58,17 +58,25 @@ class Prompt:
 
 
 def build_prompt(
-    question: str, hits: Sequence[Hit], llm: LLM, *, system: str, max_sources: int, reserve_tokens: int
+    question: str, hits: Sequence[Hit], llm: LLM, *, system: str, max_sources: int, reserve_tokens: int,
+    history: Sequence[Message] = (),
 ) -> Prompt:
     """Fill the context with as many of ``hits`` (best first) as fit beside the instructions, the
-    question and ``reserve_tokens`` for the answer."""
+    question and ``reserve_tokens`` for the answer. Earlier turns of a conversation (``history``)
+    go between the instructions and the question; the oldest are left out when they do not fit
+    beside the question and at least one source."""
     budget = llm.context_size - reserve_tokens
+    history = [m for m in history if m.role != "system"]
 
     def render(chosen: list[Hit]) -> list[Message]:
         texts = [format_source(n, hit) for n, hit in enumerate(chosen, start=1)]
-        return [Message("system", system), Message("user", user_message(question, texts))]
+        return [Message("system", system), *history, Message("user", user_message(question, texts))]
 
     used = llm.count_prompt_tokens(render([]))
+    first_source = llm.count_tokens(format_source(1, hits[0])) if hits else 0
+    while history and used + first_source > budget:
+        history = history[2:] if len(history) > 1 else []  # a user turn and its reply go together
+        used = llm.count_prompt_tokens(render([]))
     if used > budget:
         from ragtune.errors import GenerationError
 

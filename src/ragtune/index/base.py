@@ -46,6 +46,21 @@ class DocumentState:
     access_hash: str
 
 
+@dataclass(frozen=True, slots=True)
+class DocumentSummary:
+    """A document as listed to a user: no text, no access list."""
+
+    document_id: str
+    source: str
+    format: str
+    metadata: dict[str, Any]
+    chunks: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.document_id, "source": self.source, "format": self.format,
+                "metadata": self.metadata, "chunks": self.chunks}
+
+
 @dataclass(slots=True)
 class DocumentWrite:
     """A new or changed document: replaces every chunk the store had for ``document.id``."""
@@ -178,6 +193,10 @@ class Store(Protocol):
 
     def document(self, document_id: str, principal: Principal) -> Document | None:
         """The whole document if the principal may see it, else None (the same as absent)."""
+        ...
+
+    def list_documents(self, principal: Principal, *, limit: int = 100, offset: int = 0) -> list[DocumentSummary]:
+        """The documents ``principal`` may see, ordered by source."""
         ...
 
     def status(self) -> StoreStatus: ...

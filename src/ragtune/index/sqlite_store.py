@@ -29,6 +29,7 @@ from ragtune.errors import ConfigError, RagtuneError
 from ragtune.index import filters as metadata_filters
 from ragtune.index.base import (
     DocumentState,
+    DocumentSummary,
     DocumentWrite,
     Hit,
     SearchRequest,
@@ -573,6 +574,20 @@ class SqliteStore:
             page_starts=layout["page_starts"],
             outline=[Heading(*h) for h in layout["outline"]],
         )
+
+    def list_documents(self, principal: Principal, *, limit: int = 100, offset: int = 0) -> list[DocumentSummary]:
+        """The documents ``principal`` may see, by source, a page at a time."""
+        keys = principal_keys(principal)
+        with self._snapshot() as db:
+            rows = db.execute(
+                "SELECT d.id, d.source, d.format, d.metadata, "
+                "(SELECT count(*) FROM chunks c WHERE c.doc = d.rowid) "
+                "FROM documents d WHERE d.rowid IN "
+                f"(SELECT doc FROM document_access WHERE principal IN ({','.join('?' * len(keys))})) "
+                "ORDER BY d.source, d.id LIMIT ? OFFSET ?",
+                (*keys, limit, offset),
+            ).fetchall()
+        return [DocumentSummary(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     # -- administration -----------------------------------------------------------------------
     def status(self) -> StoreStatus:

@@ -17,13 +17,15 @@ from ragtune.workspace import Workspace
 
 
 def open_retriever(
-    workspace: Workspace, config: RagtuneConfig | None = None, embedder: Embedder | None = None
+    workspace: Workspace, config: RagtuneConfig | None = None, embedder: Embedder | None = None,
+    *, create: bool = False,
 ) -> Retriever:
-    """A retriever over the workspace index; close it with ``retriever.store.close()``."""
+    """A retriever over the workspace index; close it with ``retriever.store.close()``. With
+    ``create`` a missing index is created empty (a server that will receive uploads)."""
     from ragtune.embed.factory import build_embedder
 
     config = config or workspace.load_config()
-    if not (workspace.index_dir / "ragtune.db").exists():
+    if not create and not (workspace.index_dir / "ragtune.db").exists():
         from ragtune.errors import RagtuneError
 
         raise RagtuneError(f"no index in workspace {workspace.root}: run 'ragtune ingest PATH' first")

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ragtune.atomic_files import write_text_atomic
 from ragtune.errors import LoadError
 from ragtune.tune.dataset_formats import Example, Kind, RowError, read_examples
-from ragtune.tune.files import write_text_atomic
 
 SPLITS = ("train", "validation", "test")
 MANIFEST = "dataset.json"

@@ -27,8 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ragtune.atomic_files import write_text_atomic
 from ragtune.errors import RegistryError
-from ragtune.tune.files import write_text_atomic
 
 STAGES = ("candidate", "production", "archived")
 MODEL_KINDS = ("llm", "classifier", "embedder")

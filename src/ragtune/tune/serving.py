@@ -67,3 +67,13 @@ def registry_identity(folder: Path) -> str | None:
         return f"{entry['name']}@v{entry['version']}"
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def config_with_model(config_path: Path, models_dir: Path, model: str) -> RagtuneConfig:
+    """The configuration at ``config_path`` with ``[llm] model`` replaced by ``model``: a registry
+    reference, a bare registered name (its production version), or any ``[llm] model`` value."""
+    raw = RagtuneConfig.load(config_path)
+    if "@" not in model and model in ModelRegistry(models_dir).names():
+        model = f"{model}@production"
+    raw = raw.model_copy(update={"llm": raw.llm.model_copy(update={"model": model})})
+    return resolve_references(raw, models_dir)

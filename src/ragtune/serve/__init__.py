@@ -1,0 +1,1 @@
+"""The HTTP service: ``ragtune serve`` (OpenAI-compatible and native endpoints, web UI)."""
