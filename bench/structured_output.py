@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from ragtune.generate.base import GenerationOptions, Message, complete
 from ragtune.generate.llama_cpp import LlamaCppLLM
@@ -53,7 +54,7 @@ SCHEMA = {
     "properties": {
         "category": {"type": "string", "enum": sorted(PRIORITIES)},
         "priority": {"type": "string", "enum": ["low", "medium", "high"]},
-        "summary": {"type": "string"},
+        "summary": {"type": "string", "maxLength": 160},
     },
     "required": ["category", "priority", "summary"],
     "additionalProperties": False,
@@ -98,21 +99,25 @@ def grade(output: str, category: str) -> tuple[bool, bool]:
     return valid, valid and value["category"] == category
 
 
-def evaluate(llm: LlamaCppLLM, test: list[tuple[str, str]], schema: dict | None) -> dict[str, float]:
-    options = GenerationOptions(max_tokens=96, json_schema=schema)
-    valid = right = 0
+def evaluate(llm: LlamaCppLLM, test: list[tuple[str, str]], schema: dict | None) -> dict[str, Any]:
+    options = GenerationOptions(max_tokens=128, json_schema=schema)
+    valid = right = cut = 0
     started = time.perf_counter()
-    examples = []
+    examples, failures = [], []
     for text, category in test:
-        out = complete(llm, [Message("system", SYSTEM), Message("user", text)], options).text.strip()
+        done = complete(llm, [Message("system", SYSTEM), Message("user", text)], options)
+        out = done.text.strip()
         ok, correct = grade(out, category)
         valid += ok
         right += correct
+        cut += done.finish_reason == "length"
         if len(examples) < 2:
             examples.append(out)
+        if not ok and len(failures) < 3:
+            failures.append(out)
     n = len(test)
-    return {"valid": valid / n, "category": right / n, "seconds": (time.perf_counter() - started) / n,
-            "examples": examples}
+    return {"valid": valid / n, "category": right / n, "cut": cut / n,
+            "seconds": (time.perf_counter() - started) / n, "examples": examples, "failures": failures}
 
 
 def main() -> None:
@@ -158,12 +163,14 @@ def main() -> None:
           f"{result.precision}, batch {args.batch_size}), {train_tokens * args.epochs / result.train_seconds:.0f} "
           "training tokens/s")
     print(f"  held-out metrics: {result.metrics}")
-    print("| arm | valid JSON | category right | s/answer |")
-    print("|---|---|---|---|")
+    print("| arm | valid JSON | category right | cut at max_tokens | s/answer |")
+    print("|---|---|---|---|---|")
     for name, arm in arms.items():
-        print(f"| {name} | {arm['valid']:.1%} | {arm['category']:.1%} | {arm['seconds']:.2f} |")
+        print(f"| {name} | {arm['valid']:.1%} | {arm['category']:.1%} | {arm['cut']:.1%} | {arm['seconds']:.2f} |")
     for name, arm in arms.items():
-        print(f"{name} sample: {arm['examples'][0][:160]!r}")
+        print(f"{name} sample: {arm['examples'][0][:200]!r}")
+        for failure in arm["failures"]:
+            print(f"{name} invalid: {failure[:200]!r}")
 
 
 if __name__ == "__main__":

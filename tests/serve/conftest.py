@@ -13,8 +13,7 @@ import pytest
 from ragtune.serve.audit import AuditLog
 from ragtune.serve.keys import KeyRing, KeyStore
 from ragtune.workspace import Workspace
-from tests.llm_fixtures import free_port
-from tests.llm_fixtures import running_server
+from tests.llm_fixtures import free_port, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "examples" / "sample_corpus"

@@ -109,33 +109,38 @@ class Service:
         tuned = sorted({e.name for e in entries if e.kind == "llm" and e.stage == "production"})
         return [DEFAULT_MODEL, *tuned]
 
-    def _config_for(self, model: str) -> RagtuneConfig:
-        if model in (DEFAULT_MODEL, self.config.llm.model):
-            return self.config
-        from ragtune.tune.serving import config_with_model
-
+    def _resolve(self, model: str | None) -> str:
+        """The cache key of a requested model: the default, or the registry version a name or
+        reference points at now (so a promotion takes effect at the next request)."""
+        if model in (None, DEFAULT_MODEL, self.config.llm.model):
+            return DEFAULT_MODEL
         # Only registry names and references are accepted: a request must not be able to make the
         # server load an arbitrary file by naming its path.
         name = model.split("@", 1)[0]
         if name not in self.registry.names():
             raise ModelNotFound(f"model '{model}' does not exist; GET /v1/models lists the models")
         try:
-            config = config_with_model(self.workspace.config_path, self.workspace.models_dir, model)
+            entry = self.registry.get(model if "@" in model else f"{model}@production")
         except RegistryError as exc:
             raise ModelNotFound(str(exc)) from None
-        # the index, retrieval and answer settings stay the server's
-        return self.config.model_copy(update={"llm": config.llm})
+        if entry.kind != "llm":
+            raise ModelNotFound(f"{entry.ref} is a {entry.kind}, not a language model")
+        return entry.ref
 
     def model(self, model: str | None) -> LoadedModel:
-        key = model or DEFAULT_MODEL
+        key = self._resolve(model)
         loaded = self._models.get(key)
         if loaded is not None:
             return loaded
         with self._load_lock:
             if key not in self._models:
                 from ragtune.generate.factory import build_llm
+                from ragtune.tune.serving import config_with_model
 
-                config = self._config_for(key)
+                config = self.config
+                if key != DEFAULT_MODEL:  # the index, retrieval and answer settings stay the server's
+                    tuned = config_with_model(self.workspace.config_path, self.workspace.models_dir, key)
+                    config = self.config.model_copy(update={"llm": tuned.llm})
                 llm = build_llm(config.llm)
                 assistant = Assistant(self.retriever, llm, config.llm, config.answer, self.similarity)
                 self._models[key] = LoadedModel(key, assistant, config, threading.Lock())
