@@ -86,28 +86,30 @@ def tickets(path: Path, per_label: int, seed: int) -> list[tuple[str, str]]:
     return chosen
 
 
-def grade(output: str, category: str) -> tuple[bool, bool]:
-    """(valid: a JSON object with the three keys and allowed values, category right)."""
+def grade(output: str, category: str) -> tuple[bool, bool, bool]:
+    """(well-formed: a JSON object with exactly the three keys; valid: and allowed values;
+    category right)."""
     try:
         value = json.loads(output)
     except json.JSONDecodeError:
-        return False, False
+        return False, False, False
     if not isinstance(value, dict) or set(value) != set(SCHEMA["required"]):
-        return False, False
+        return False, False, False
     valid = (value["category"] in PRIORITIES and value["priority"] in ("low", "medium", "high")
              and isinstance(value["summary"], str) and bool(value["summary"].strip()))
-    return valid, valid and value["category"] == category
+    return True, valid, valid and value["category"] == category
 
 
 def evaluate(llm: LlamaCppLLM, test: list[tuple[str, str]], schema: dict | None) -> dict[str, Any]:
     options = GenerationOptions(max_tokens=128, json_schema=schema)
-    valid = right = cut = 0
+    formed = valid = right = cut = 0
     started = time.perf_counter()
     examples, failures = [], []
     for text, category in test:
         done = complete(llm, [Message("system", SYSTEM), Message("user", text)], options)
         out = done.text.strip()
-        ok, correct = grade(out, category)
+        shaped, ok, correct = grade(out, category)
+        formed += shaped
         valid += ok
         right += correct
         cut += done.finish_reason == "length"
@@ -116,7 +118,7 @@ def evaluate(llm: LlamaCppLLM, test: list[tuple[str, str]], schema: dict | None)
         if not ok and len(failures) < 3:
             failures.append(out)
     n = len(test)
-    return {"valid": valid / n, "category": right / n, "cut": cut / n,
+    return {"formed": formed / n, "valid": valid / n, "category": right / n, "cut": cut / n,
             "seconds": (time.perf_counter() - started) / n, "examples": examples, "failures": failures}
 
 
@@ -163,10 +165,11 @@ def main() -> None:
           f"{result.precision}, batch {args.batch_size}), {train_tokens * args.epochs / result.train_seconds:.0f} "
           "training tokens/s")
     print(f"  held-out metrics: {result.metrics}")
-    print("| arm | valid JSON | category right | cut at max_tokens | s/answer |")
-    print("|---|---|---|---|---|")
+    print("| arm | JSON with the 3 keys | and allowed values | category right | cut at max_tokens | s/answer |")
+    print("|---|---|---|---|---|---|")
     for name, arm in arms.items():
-        print(f"| {name} | {arm['valid']:.1%} | {arm['category']:.1%} | {arm['cut']:.1%} | {arm['seconds']:.2f} |")
+        print(f"| {name} | {arm['formed']:.1%} | {arm['valid']:.1%} | {arm['category']:.1%} | {arm['cut']:.1%} | "
+              f"{arm['seconds']:.2f} |")
     for name, arm in arms.items():
         print(f"{name} sample: {arm['examples'][0][:200]!r}")
         for failure in arm["failures"]:
