@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--shots", type=int, default=None)
     parser.add_argument("--method", default="auto", choices=["auto", "finetune", "setfit"])
     parser.add_argument("--epochs", type=float, default=4.0)
-    parser.add_argument("--learning-rate", type=float, default=1e-4)
+    parser.add_argument("--learning-rate", type=float, default=3e-4)
     parser.add_argument("--setfit-iterations", type=int, default=5)
     args = parser.parse_args()
     if not (args.data / "train.csv").is_file():

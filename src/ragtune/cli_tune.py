@@ -203,7 +203,7 @@ def classifier_command(
     method: Annotated[str, typer.Option("--method", help="auto, finetune or setfit.")] = "auto",
     shots: Annotated[Optional[int], typer.Option("--shots", min=1, help="Few-shot: train on N examples per label.")] = None,
     epochs: Annotated[float, typer.Option("--epochs")] = 4.0,
-    learning_rate: Annotated[float, typer.Option("--lr")] = 1e-4,
+    learning_rate: Annotated[float, typer.Option("--lr")] = 3e-4,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
     baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also score frozen embeddings.")] = True,
     text_column: TextColumnOption = "text",
