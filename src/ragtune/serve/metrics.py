@@ -15,7 +15,7 @@ class ServerMetrics:
         self.registry = CollectorRegistry()
         self.requests = Counter("ragtune_requests_total", "HTTP requests by route and status",
                                 ["route", "method", "status"], registry=self.registry)
-        self.latency = Histogram("ragtune_request_seconds", "Request latency by route (streams: until the last byte)",
+        self.latency = Histogram("ragtune_request_seconds", "Request latency by route (streams: until the response starts)",
                                  ["route"], buckets=LATENCY_BUCKETS, registry=self.registry)
         self.tokens = Counter("ragtune_tokens_total", "Model tokens by kind (prompt, completion)",
                               ["kind"], registry=self.registry)
