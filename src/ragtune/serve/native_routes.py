@@ -12,8 +12,9 @@ from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
 
 from ragtune import __version__
+from ragtune.generate.answer import Answer
+from ragtune.serve.answering import answer_events, audit_answer
 from ragtune.serve.app import AdminDep, ApiError, CallerDep, state
-from ragtune.serve.openai_routes import audit_answer
 from ragtune.serve.schemas import AskRequest, ClassifyRequest, SearchRequest
 
 router = APIRouter(tags=["ragtune"])
@@ -70,21 +71,15 @@ async def ask(body: AskRequest, request: Request, who: CallerDep) -> Any:
         cost = audit_answer(st, who, "ask", loaded, answer, time.perf_counter() - started)
         return {**answer.to_dict(), "cost_usd": round(cost, 8)}
 
-    def events() -> Iterator[dict[str, str]]:
-        try:
-            for piece in running:
-                yield {"event": "delta", "data": json.dumps({"text": piece}, ensure_ascii=False)}
-            answer = running.result()
-        except Exception as exc:
-            yield {"event": "error", "data": json.dumps({"message": str(exc)})}
-            return
-        finally:
-            running.close()
-        cost = audit_answer(st, who, "ask", loaded, answer, time.perf_counter() - started)
+    def answer_event(answer: Answer, cost: float) -> Iterator[dict[str, str]]:
         yield {"event": "answer", "data": json.dumps({**answer.to_dict(), "cost_usd": round(cost, 8)},
                                                      ensure_ascii=False, default=str)}
 
-    return EventSourceResponse(events(), ping=15)
+    events = answer_events(
+        st, who, "ask", loaded, running, started, final=answer_event,
+        delta=lambda piece: {"event": "delta", "data": json.dumps({"text": piece}, ensure_ascii=False)},
+        error=lambda message: {"event": "error", "data": json.dumps({"message": message})})
+    return EventSourceResponse(events, ping=15)
 
 
 @router.get("/documents")

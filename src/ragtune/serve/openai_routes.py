@@ -16,9 +16,9 @@ from sse_starlette import EventSourceResponse
 
 from ragtune.generate.answer import Answer
 from ragtune.generate.base import Message
-from ragtune.serve.app import ApiError, Caller, CallerDep, ServerState, state
+from ragtune.serve.answering import answer_events, audit_answer
+from ragtune.serve.app import ApiError, CallerDep, state
 from ragtune.serve.schemas import ChatCompletionRequest, EmbeddingRequest
-from ragtune.serve.service import LoadedModel
 
 router = APIRouter(prefix="/v1", tags=["openai"])
 FINISH = {"stop": "stop", "length": "length", "withheld": "content_filter", None: "stop"}
@@ -62,23 +62,6 @@ def _usage(answer: Answer) -> dict[str, int]:
             "total_tokens": u.prompt_tokens + u.completion_tokens}
 
 
-def audit_answer(st: ServerState, who: Caller, endpoint: str, loaded: LoadedModel, answer: Answer,
-                 seconds: float) -> float:
-    """Write the audit line of an answer; returns its cost, also counted in the metrics."""
-    cost = st.service.cost(answer, loaded)
-    st.metrics.tokens.labels("prompt").inc(answer.usage.prompt_tokens)
-    st.metrics.tokens.labels("completion").inc(answer.usage.completion_tokens)
-    st.metrics.cost.inc(cost)
-    st.audit.write(
-        endpoint, **who.audit_fields(), model=loaded.id, question=answer.question, found=answer.found,
-        retrieved=list(dict.fromkeys(h.document_id for h in answer.hits)),
-        cited=list(dict.fromkeys(h.document_id for h in answer.cited_sources)),
-        latency_ms=round(seconds * 1000, 1), prompt_tokens=answer.usage.prompt_tokens,
-        completion_tokens=answer.usage.completion_tokens, cost_usd=round(cost, 8),
-    )
-    return cost
-
-
 @router.get("/models")
 async def list_models(request: Request, who: CallerDep) -> dict[str, Any]:
     ids = await state(request).run(state(request).service.model_ids)
@@ -117,23 +100,19 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, who: C
                            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra},
                           ensure_ascii=False)
 
-    def events() -> Iterator[str]:
-        try:
-            yield chunk({"role": "assistant", "content": ""})
-            for piece in running:
-                yield chunk({"content": piece})
-            answer = running.result()
-        except Exception as exc:  # the status line is gone: report in the stream, as OpenAI does
-            yield json.dumps({"error": {"message": str(exc), "type": "server_error"}})
-            return
-        finally:
-            running.close()  # frees the model when the client leaves
-        audit_answer(st, who, "chat.completions", loaded, answer, time.perf_counter() - started)
+    def finish(answer: Answer, _cost: float) -> Iterator[str]:
         yield chunk({}, FINISH.get(answer.finish_reason, "stop"), **_extras(answer))
         if include_usage:
             yield json.dumps({"id": ident, "object": "chat.completion.chunk", "created": created,
                               "model": loaded.id, "choices": [], "usage": _usage(answer)})
         yield "[DONE]"
+
+    def events() -> Iterator[str]:
+        yield chunk({"role": "assistant", "content": ""})
+        yield from answer_events(  # an error mid-stream is reported in the stream, as OpenAI does
+            st, who, "chat.completions", loaded, running, started,
+            delta=lambda piece: chunk({"content": piece}), final=finish,
+            error=lambda message: json.dumps({"error": {"message": message, "type": "server_error"}}))
 
     return EventSourceResponse(events(), ping=15)
 
