@@ -44,6 +44,8 @@ run: $(STAMP)
 	@echo; echo "== the shipped eval set, each question asked as its own principal: scores, latency, cost"
 	$(RAGTUNE) eval qa --evalset examples/sample_eval.jsonl --workspace $(SAMPLE_WS)
 	$(RAGTUNE) status --workspace $(SAMPLE_WS)
+	@echo; echo "== RAG or fine-tuning? the advisor on the example answers (no compare run here: assumptions, said so)"
+	$(RAGTUNE) advise --answers examples/advise.toml --no-measured --workspace $(SAMPLE_WS)
 
 test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)

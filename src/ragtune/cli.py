@@ -450,6 +450,8 @@ def _print_document(document, chunks, max_chunks: int, full: bool) -> None:  # t
 
 
 def _register_subcommands() -> None:
+    from ragtune.cli_advise import advise_command
+    from ragtune.cli_compare import compare_command  # also adds data raft
     from ragtune.cli_eval import eval_app, tune_app
     from ragtune.cli_serve import keys_app, serve_command
     from ragtune.cli_tune import classify_command, data_app, models_app  # also adds tune lora|classifier|embedder
@@ -461,6 +463,8 @@ def _register_subcommands() -> None:
     app.command("classify")(classify_command)
     app.command("serve")(serve_command)
     app.add_typer(keys_app, name="keys")
+    app.command("compare")(compare_command)
+    app.command("advise")(advise_command)
 
 
 _register_subcommands()

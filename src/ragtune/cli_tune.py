@@ -44,24 +44,9 @@ def _kind(value: str | None) -> Any:
     return value
 
 
-def _token_counter(base: str):  # type: ignore[no-untyped-def]
-    """Counts what a training example costs in the base model's context, chat template included."""
-    from ragtune.tune.base_model import offline, resolve_base
-
-    offline()
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(resolve_base(base).folder))
-
-    def count(example) -> int:  # type: ignore[no-untyped-def]
-        prompt, completion = example.conversation()
-        return len(tokenizer.apply_chat_template(prompt + completion, tokenize=True, return_dict=True)["input_ids"])
-
-    return count
-
-
 def _load_data(path: Path, kind: str, split: str, seed: int, text_column: str, label_column: str,
                max_tokens: int | None = None, base: str | None = None, min_per_label: int = 1):  # type: ignore[no-untyped-def]
+    from ragtune.tune.base_model import chat_token_counter
     from ragtune.tune.dataset_formats import detect_kind
     from ragtune.tune.prepare import load_training_data, parse_fractions
 
@@ -71,7 +56,7 @@ def _load_data(path: Path, kind: str, split: str, seed: int, text_column: str, l
         options = {"fractions": parse_fractions(split), "seed": seed, "text_column": text_column,
                    "label_column": label_column, "min_per_label": min_per_label}
         if found != "classification" and base is not None:
-            options.update(count_tokens=_token_counter(base), max_tokens=max_tokens)
+            options.update(count_tokens=chat_token_counter(base), max_tokens=max_tokens)
     return load_training_data(path, kind, **options)
 
 

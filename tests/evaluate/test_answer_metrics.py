@@ -43,3 +43,10 @@ def test_citation_precision_and_recall() -> None:
 
 def test_markers_are_removed_before_comparing_with_gold() -> None:
     assert strip_markers("It is 27 days [1]. Really [1, 2][Source 3]") == "It is 27 days. Really"
+
+
+def test_a_reasoned_answer_is_scored_on_its_last_answer_line() -> None:
+    cot = 'Source [2] says: "It employs 240 people in three shifts." [2]\nAnswer: 240 people [2]'
+    assert strip_markers(cot) == "240 people"
+    assert strip_markers("First guess.\nanswer: 12\nAnswer : 14 days [1]") == "14 days"
+    assert strip_markers("The answer: it depends [1].") == "The answer: it depends."  # not at a line start

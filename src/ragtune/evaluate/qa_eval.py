@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from ragtune.config import RagtuneConfig
 from ragtune.evaluate.answer_metrics import (
@@ -19,20 +19,31 @@ from ragtune.evaluate.cost import local_cores, query_cost
 from ragtune.evaluate.data import Track, no_track
 from ragtune.evaluate.items import EvalItem, document_key, hit_summaries
 from ragtune.evaluate.judge import LLMJudge
-from ragtune.generate.assistant import Assistant
+from ragtune.generate.answer import Answer
 from ragtune.generate.citations import MARKER
 from ragtune.types import Principal
 
 _MARKER = re.compile(r"\s*" + MARKER.pattern, re.IGNORECASE)  # the verifier's markers, with the space before
 
 
+class Answerer(Protocol):
+    """``Assistant`` or any other way of answering a question as a principal."""
+
+    def ask(self, question: str, principal: Principal) -> Answer: ...
+
+
+_FINAL = re.compile(r"^\s*answer\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
 def strip_markers(text: str) -> str:
-    """The answer as compared with gold answers: without its ``[n]`` citation markers."""
-    return _MARKER.sub("", text).strip()
+    """The answer as compared with gold answers: without its ``[n]`` citation markers, and when it
+    reasons first (a chain of thought ending in an ``Answer: ...`` line) only that last line."""
+    finals = _FINAL.findall(text)
+    return _MARKER.sub("", finals[-1] if finals else text).strip()
 
 
 def evaluate_answers(
-    assistant: Assistant,
+    assistant: Answerer,
     items: Sequence[EvalItem],
     variant: str,
     config: RagtuneConfig,
@@ -40,7 +51,10 @@ def evaluate_answers(
     *,
     judge: LLMJudge | None = None,
     track: Track = no_track,
+    retrieval: bool = True,
 ) -> list[dict[str, Any]]:
+    """``assistant`` is anything with ``Assistant.ask``; with ``retrieval=False`` (a closed-book
+    model) the metrics of sources and citations are left undefined rather than scored 0."""
     cores = local_cores(config.cost, config.llm.threads)
     rows = []
     for item in track(items, f"answers {variant}", len(items)):
@@ -52,13 +66,14 @@ def evaluate_answers(
         metrics: dict[str, float | None] = {
             "exact_match": exact_match(text, item.answers) if item.answers else None,
             "f1": token_f1(text, item.answers) if item.answers else None,
-            "answer_in_context": answer_in_context(item.answers, [h.text for h in answer.sources]) if item.answers else None,
-            "context_hit": float(bool(relevant.intersection(given))) if relevant else None,
+            "answer_in_context": (answer_in_context(item.answers, [h.text for h in answer.sources])
+                                  if item.answers and retrieval else None),
+            "context_hit": float(bool(relevant.intersection(given))) if relevant and retrieval else None,
             "refused": float(not answer.found),
             "faithfulness": answer.faithfulness,
-            "citation_precision": citation_precision(cited, relevant) if relevant else None,
-            "citation_recall": citation_recall(cited, relevant) if relevant and answer.found else None,
-            "cited": float(bool(answer.citations)) if answer.found else None,
+            "citation_precision": citation_precision(cited, relevant) if relevant and retrieval else None,
+            "citation_recall": citation_recall(cited, relevant) if relevant and answer.found and retrieval else None,
+            "cited": float(bool(answer.citations)) if answer.found and retrieval else None,
         }
         judged = None
         if judge is not None and item.answers and answer.found:

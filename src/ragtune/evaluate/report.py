@@ -12,10 +12,10 @@ from typing import Any
 
 from ragtune.evaluate.runs import EvalRun
 
-PRIMARY = {"retrieval": "ndcg@10", "qa": "f1"}
+PRIMARY = {"retrieval": "ndcg@10", "qa": "f1", "compare": "f1"}
 WORST_SHOWN = 10
 
-_STYLE = """
+STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 th,td{border:1px solid #ccc;padding:.3em .6em;text-align:right;vertical-align:top}
@@ -26,7 +26,7 @@ img.plot{max-width:100%;border:1px solid #eee;margin:.5em 0}
 """
 
 
-def _figure(width: float, height: float) -> tuple[Any, Any]:
+def figure(width: float, height: float) -> tuple[Any, Any]:
     """A figure without pyplot: no GUI backend, no global state, safe in a server thread."""
     from matplotlib.figure import Figure
 
@@ -34,13 +34,13 @@ def _figure(width: float, height: float) -> tuple[Any, Any]:
     return fig, fig.subplots()
 
 
-def _figure_png(fig: Any) -> str:
+def figure_png(fig: Any) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _img(png: str, name: str, alt: str) -> str:
+def img_tag(png: str, name: str, alt: str) -> str:
     return f'<img class="plot" id="plot-{name}" alt="{html.escape(alt)}" src="data:image/png;base64,{png}">'
 
 
@@ -55,7 +55,7 @@ def _metric_bars(entries: list[tuple[str, EvalRun, str]]) -> str:
     import numpy as np
 
     names = list(dict.fromkeys(m for _, run, v in entries for m, x in run.summary[v]["metrics"].items() if x is not None))
-    fig, ax = _figure(max(6, 1.2 * len(names) + 2), 4)
+    fig, ax = figure(max(6, 1.2 * len(names) + 2), 4)
     width = 0.8 / max(len(entries), 1)
     for i, (label, run, v) in enumerate(entries):
         values = [run.summary[v]["metrics"].get(m) or 0.0 for m in names]
@@ -65,17 +65,17 @@ def _metric_bars(entries: list[tuple[str, EvalRun, str]]) -> str:
     ax.set_ylabel("mean over queries")
     ax.legend(fontsize=8)
     ax.set_title("Metrics per variant")
-    return _figure_png(fig)
+    return figure_png(fig)
 
 
 def _latency_plot(entries: list[tuple[str, EvalRun, str]]) -> str:
-    fig, ax = _figure(max(6, 1.5 * len(entries) + 2), 4)
+    fig, ax = figure(max(6, 1.5 * len(entries) + 2), 4)
     data = [[r["timings_ms"].get("total", 0.0) for r in run.rows_of(v)] for _, run, v in entries]
     ax.boxplot(data, showfliers=True)
     ax.set_xticks(range(1, len(entries) + 1), [label for label, _, _ in entries], rotation=20)
     ax.set_ylabel("end-to-end latency per query (ms)")
     ax.set_title("Latency distribution")
-    return _figure_png(fig)
+    return figure_png(fig)
 
 
 def _recall_curve(entries: list[tuple[str, EvalRun, str]]) -> str | None:
@@ -83,7 +83,7 @@ def _recall_curve(entries: list[tuple[str, EvalRun, str]]) -> str | None:
     curves = [(label, c) for label, c in curves if c]
     if not curves:
         return None
-    fig, ax = _figure(6, 4)
+    fig, ax = figure(6, 4)
     for label, curve in curves:
         ks = [int(k) for k in curve]
         ax.plot(ks, [curve[str(k)] for k in ks], marker="o", label=label)
@@ -93,10 +93,10 @@ def _recall_curve(entries: list[tuple[str, EvalRun, str]]) -> str | None:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.set_title("Recall at k")
-    return _figure_png(fig)
+    return figure_png(fig)
 
 
-def _fmt(value: Any) -> str:
+def fmt(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -111,11 +111,11 @@ def _summary_table(entries: list[tuple[str, EvalRun, str]]) -> str:
     for label, run, v in entries:
         s = run.summary[v]
         total = s["latency_ms"].get("total", {})
-        cells = "".join(f"<td>{_fmt(s['metrics'].get(n))}</td>" for n in names)
-        tokens = f"{_fmt(s.get('prompt_tokens'))} / {_fmt(s.get('completion_tokens'))}" if "prompt_tokens" in s else "–"
+        cells = "".join(f"<td>{fmt(s['metrics'].get(n))}</td>" for n in names)
+        tokens = f"{fmt(s.get('prompt_tokens'))} / {fmt(s.get('completion_tokens'))}" if "prompt_tokens" in s else "–"
         rows.append(
-            f"<tr><td>{html.escape(label)}</td><td>{s['queries']}</td>{cells}<td>{_fmt(total.get('p50'))}</td>"
-            f"<td>{_fmt(total.get('p95'))}</td><td>{tokens}</td><td>{s['cost_per_1k_queries_usd']:.4f}</td></tr>"
+            f"<tr><td>{html.escape(label)}</td><td>{s['queries']}</td>{cells}<td>{fmt(total.get('p50'))}</td>"
+            f"<td>{fmt(total.get('p95'))}</td><td>{tokens}</td><td>{s['cost_per_1k_queries_usd']:.4f}</td></tr>"
         )
     return (
         f"<table id='summary'><tr><th>variant</th><th>queries</th>{head}<th>p50 ms</th><th>p95 ms</th>"
@@ -153,17 +153,17 @@ def render_report(runs: Sequence[EvalRun], path: Path) -> Path:
         f"(sha256 {html.escape(str(r.dataset.get('sha256', ''))[:12])}, {r.dataset.get('items')} questions)</p>"
         for r in runs
     )
-    plots = [_img(_metric_bars(entries), "metrics", "mean metric per variant"),
-             _img(_latency_plot(entries), "latency", "latency distribution per variant")]
+    plots = [img_tag(_metric_bars(entries), "metrics", "mean metric per variant"),
+             img_tag(_latency_plot(entries), "latency", "latency distribution per variant")]
     curve = _recall_curve(entries)
     if curve:
-        plots.append(_img(curve, "recall", "recall at k per variant"))
+        plots.append(img_tag(curve, "recall", "recall at k per variant"))
     worst = "".join(_worst_queries(run, v) for _, run, v in entries)
     body = (
         f"<h1>ragtune evaluation: {html.escape(first.dataset.get('path', '').rsplit('/', 1)[-1])}</h1>{meta}"
         f"<h2>Summary</h2>{_summary_table(entries)}<h2>Plots</h2>{''.join(plots)}<h2>Worst queries</h2>{worst}"
     )
-    head = f"<meta charset='utf-8'><title>ragtune evaluation</title><style>{_STYLE}</style>"
+    head = f"<meta charset='utf-8'><title>ragtune evaluation</title><style>{STYLE}</style>"
     page = f"<!doctype html><html><head>{head}</head><body>{body}</body></html>"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(page, encoding="utf-8")

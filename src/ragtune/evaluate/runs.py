@@ -53,8 +53,10 @@ class EvalRun:
     created: str = ""
     code: str = ""
 
-    def rows_of(self, variant: str) -> list[dict[str, Any]]:
-        return [r for r in self.rows if r["variant"] == variant]
+    def rows_of(self, variant: str, phase: str | None = None) -> list[dict[str, Any]]:
+        """The variant's rows of the main evaluation, or of a later ``phase`` (a comparison's
+        ``freshness`` questions)."""
+        return [r for r in self.rows if r["variant"] == variant and r.get("phase") == phase]
 
 
 class RunStore:

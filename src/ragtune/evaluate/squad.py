@@ -19,6 +19,9 @@ class SquadQuestion:
     answers: tuple[str, ...]
     context: int
     """Index into ``SquadSet.contexts`` of the passage holding the answers."""
+    article: int = 0
+    """Index of the article the passage belongs to: splits by article keep a document's facts
+    on one side."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +43,21 @@ class SquadSet:
         """Answerable questions as eval items, the context's file the one relevant document;
         ``limit`` draws that many reproducibly."""
         chosen = self.sample(limit, seed) if limit else [q for q in self.questions if q.answers]
-        return [EvalItem(q.id, q.question, q.answers, {self.context_file(q.context): 1}) for q in chosen]
+        return [self.item(q) for q in chosen]
+
+    def item(self, question: SquadQuestion) -> EvalItem:
+        return EvalItem(question.id, question.question, question.answers, {self.context_file(question.context): 1})
+
+    def split_by_article(self, test_share: float, seed: int = 0) -> tuple[list[SquadQuestion], list[SquadQuestion]]:
+        """(train, test) answerable questions, whole articles on each side, drawn reproducibly:
+        a fine-tune on the train side has never seen the facts of the test side."""
+        articles = sorted({q.article for q in self.questions})
+        random.Random(seed).shuffle(articles)
+        n_test = max(1, round(len(articles) * test_share)) if len(articles) > 1 else 0
+        test_articles = set(articles[:n_test])
+        answerable = [q for q in self.questions if q.answers]
+        return ([q for q in answerable if q.article not in test_articles],
+                [q for q in answerable if q.article in test_articles])
 
     def sample(self, n: int, seed: int = 0) -> list[SquadQuestion]:
         """``n`` answerable questions drawn reproducibly."""
@@ -63,7 +80,7 @@ def load_squad(path: Path) -> SquadSet:
                 contexts.append(paragraph["context"])
                 for qa in paragraph.get("qas", []):
                     answers = tuple(dict.fromkeys(x["text"].strip() for x in qa.get("answers", []) if x["text"].strip()))
-                    questions.append(SquadQuestion(str(qa["id"]), qa["question"], answers, len(contexts) - 1))
+                    questions.append(SquadQuestion(str(qa["id"]), qa["question"], answers, len(contexts) - 1, a))
     except (KeyError, TypeError) as exc:
         raise EvalDataError(f"{path}: not in SQuAD layout ({where}: missing or wrong field {exc})") from None
     return SquadSet(tuple(contexts), tuple(questions))

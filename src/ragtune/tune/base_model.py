@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,17 @@ def _dequantise(folder: Path, gguf_file: str, target: Path) -> None:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def chat_token_counter(base: str) -> Callable[[Any], int]:
+    """Counts what a training example costs in the base model's context, chat template included."""
+    offline()
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(resolve_base(base).folder))
+
+    def count(example: Any) -> int:
+        prompt, completion = example.conversation()
+        return len(tokenizer.apply_chat_template(prompt + completion, tokenize=True, return_dict=True)["input_ids"])
+
+    return count

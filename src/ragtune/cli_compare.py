@@ -1,0 +1,240 @@
+"""``ragtune compare`` and ``ragtune data raft``: prompt vs RAG vs fine-tuned vs hybrid vs RAFT on
+the same questions, and RAFT training data. Thin wrappers over ``ragtune.decide``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ragtune.cli_common import (
+    JsonOption,
+    PrincipalGroupsOption,
+    WorkspaceOption,
+    _fail,
+    _split_names,
+    _workspace,
+    console,
+    err_console,
+)
+from ragtune.cli_eval import EvalUserOption, ReportOption, _print_summary, _progress
+from ragtune.cli_tune import QuietOption, _training_output, data_app
+from ragtune.errors import RagtuneError
+
+LimitOption = Annotated[Optional[int], typer.Option("--limit", min=1, help="Test this many questions (seeded sample).")]
+TrainLimitOption = Annotated[
+    Optional[int], typer.Option("--train-limit", min=1, help="Train on this many questions (seeded sample).")
+]
+DistractorsOption = Annotated[int, typer.Option("--distractors", min=0, help="RAFT: distractor chunks per example.")]
+NoGoldenOption = Annotated[
+    float, typer.Option("--no-golden", min=0.0, max=1.0, help="RAFT: share of examples without the golden chunk.")
+]
+RaftStyleOption = Annotated[
+    str, typer.Option("--raft-style", help="RAFT answers: quote (the cited source words) or cot (quote, then Answer:).")
+]
+WithoutGoldenOption = Annotated[
+    str, typer.Option("--without-golden", help="RAFT examples without the golden chunk teach: refuse or answer.")
+]
+
+
+def _raft_config(distractors: int, no_golden: float, style: str, without_golden: str, seed: int):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from ragtune.tune.raft_config import RaftConfig
+
+    try:
+        return RaftConfig(distractors=distractors, no_golden_share=no_golden, style=style,  # type: ignore[arg-type]
+                          without_golden=without_golden, seed=seed)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+
+
+def compare_command(
+    squad: Annotated[Optional[Path], typer.Option("--squad", help="SQuAD-layout JSON, split by article into train/test.")] = None,
+    evalset: Annotated[Optional[Path], typer.Option("--eval", "--evalset", help="Your eval set JSONL (test questions).")] = None,
+    corpus: Annotated[Optional[Path], typer.Option("--corpus", help="Documents for --eval, indexed as a copy.")] = None,
+    train_evalset: Annotated[
+        Optional[Path], typer.Option("--train-evalset", help="Training questions (eval set JSONL with answers) for --eval.")
+    ] = None,
+    arms: Annotated[str, typer.Option("--arms", help="Comma-separated: prompt,rag,ft,hybrid,raft.")] = "prompt,rag,ft,hybrid,raft",
+    ft_model: Annotated[Optional[str], typer.Option("--ft-model", help="Registry reference of the ft/hybrid model.")] = None,
+    raft_model: Annotated[Optional[str], typer.Option("--raft-model", help="Registry reference of the RAFT model.")] = None,
+    train: Annotated[bool, typer.Option("--train", help="Fine-tune missing ft/raft models on the training questions now.")] = False,
+    name: Annotated[Optional[str], typer.Option("--name", "-n", help="Registry name prefix of trained models.")] = None,
+    limit: LimitOption = None,
+    train_limit: TrainLimitOption = None,
+    raft_limit: Annotated[
+        Optional[int], typer.Option("--raft-limit", min=1, help="Build RAFT examples from this many training questions.")
+    ] = None,
+    test_share: Annotated[float, typer.Option("--test-share", min=0.01, max=0.99, help="SQuAD: share of articles tested.")] = 0.2,
+    freshness: Annotated[
+        int, typer.Option("--freshness", min=0, help="SQuAD: change a number in N trained facts' documents, then re-test.")
+    ] = 0,
+    update_docs: Annotated[Optional[Path], typer.Option("--update-docs", help="Changed documents applied after training.")] = None,
+    update_evalset: Annotated[
+        Optional[Path], typer.Option("--update-evalset", help="Questions whose answers are the changed facts.")
+    ] = None,
+    epochs: Annotated[float, typer.Option("--epochs", help="Training epochs (with --train).")] = 1.0,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop training after N steps (-1: all epochs).")] = -1,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Training batch size.")] = 4,
+    learning_rate: Annotated[float, typer.Option("--lr", help="Training learning rate.")] = 5e-4,
+    max_length: Annotated[int, typer.Option("--max-length", help="Training tokens per example; longer are left out.")] = 2048,
+    distractors: Annotated[
+        Optional[int],
+        typer.Option("--distractors", min=0, help="RAFT: distractor chunks per example [default: answer.max_sources - 1]."),
+    ] = None,
+    no_golden: NoGoldenOption = 0.2,
+    raft_style: RaftStyleOption = "quote",
+    without_golden: WithoutGoldenOption = "refuse",
+    answers: Annotated[
+        Optional[Path], typer.Option("--answers", help="Advisor questionnaire (TOML) for the report's recommendation.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split, samples and training.")] = 0,
+    user: EvalUserOption = "eval",
+    groups: PrincipalGroupsOption = None,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+    report: ReportOption = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Run the same questions through prompt / RAG / fine-tuned / hybrid / RAFT arms and compare
+    quality, faithfulness, citations, latency, tokens and cost, with paired confidence intervals."""
+    from ragtune.decide import compare_data
+    from ragtune.decide.arms import parse_arms
+    from ragtune.decide.compare import CompareOptions, run_compare
+    from ragtune.tune.lora_config import LoraTuneConfig
+    from ragtune.types import Principal
+
+    if (squad is None) == (evalset is None):
+        raise _fail("give exactly one of --squad, --eval")
+    ws = _workspace(workspace)
+    models = {k: v for k, v in (("ft", ft_model), ("raft", raft_model)) if v}
+    try:
+        lora = LoraTuneConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
+                              max_length=max_length, seed=seed)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    if distractors is None:  # RAFT trains on as many sources as the assistant will give the model
+        distractors = max(ws.load_config().answer.max_sources - 1, 0)
+    raft = _raft_config(distractors, no_golden, raft_style, without_golden, seed)
+    show = not (quiet or as_json)
+    try:
+        if squad is not None:
+            if update_docs or update_evalset or corpus or train_evalset:
+                raise _fail("with --squad the corpus, training questions and update come from the set; "
+                            "--corpus, --train-evalset and --update-* go with --eval")
+            data = compare_data.from_squad(squad, ws, test_share=test_share, limit=limit, train_limit=train_limit,
+                                           freshness=freshness, seed=seed)
+        else:
+            assert evalset is not None
+            if freshness:
+                raise _fail("--freshness synthesises changes in a SQuAD set; with --eval give --update-docs and --update-evalset")
+            data = compare_data.from_evalset(evalset, corpus=corpus, train=train_evalset, limit=limit,
+                                             train_limit=train_limit, update_docs=update_docs,
+                                             update_evalset=update_evalset, seed=seed)
+        for warning in data.warnings:
+            err_console.print(f"[yellow]{warning}[/]", highlight=False)
+        options = CompareOptions(arms=parse_arms(_split_names([arms])), models=models, train=train, lora=lora,
+                                 raft=raft, principal=Principal(user, frozenset(_split_names(groups))),
+                                 raft_limit=raft_limit, name=name or data.name, progress=show)
+        with _progress(show) as (track, on_embedded), _training_output():
+            run = run_compare(ws, data, options, track=track, on_embedded=on_embedded,
+                              log=(lambda m: err_console.print(m, highlight=False)) if show else (lambda m: None))
+        advice = _advice(ws, run, answers)
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    if report is not None:
+        from ragtune.decide.report import render_compare_report
+
+        render_compare_report(run, report, advice)
+    if as_json:
+        print(json.dumps({"id": run.id, "kind": run.kind, "dataset": run.dataset, "variants": run.variants,
+                          "summary": run.summary, "recommendation": advice.recommendation}, indent=2, default=str))
+        return
+    _print_summary(run)
+    _print_extras(run)
+    console.print(f"recommendation: [bold]{advice.recommendation}[/] ({advice.evidence}); `ragtune advise` explains it",
+                  highlight=False)
+    if report is not None:
+        console.print(f"report: {report}", highlight=False)
+
+
+def _advice(ws, run, answers: Path | None):  # type: ignore[no-untyped-def]
+    from ragtune.decide.advisor import advise, measured_from_run
+    from ragtune.decide.advisor_config import CostModel, Questionnaire, load_questionnaire
+    from ragtune.evaluate.cost import local_cores
+
+    config = ws.load_config()
+    costs = CostModel(cpu_hour_usd=config.cost.cpu_hour_usd, cores=local_cores(config.cost, config.llm.threads))
+    questionnaire = load_questionnaire(answers) if answers is not None else Questionnaire()
+    return advise(questionnaire, costs, measured_from_run(run))
+
+
+def _print_extras(run: Any) -> None:
+    for arm, summary in run.summary.items():
+        for other, metrics in summary.get("vs", {}).items():
+            d = metrics.get("f1")
+            if d:
+                console.print(f"F1 {arm} − {other}: {d['difference']:+.4f} [{d['low']:+.4f}, {d['high']:+.4f}] "
+                              f"(p = {d['p_value']:.3f}, {d['n']} questions)", highlight=False)
+    fresh = run.dataset.get("freshness")
+    if fresh:
+        console.print(f"freshness: {fresh['changed_documents']} document(s) changed, re-indexed in "
+                      f"{fresh['reindex_seconds']:.1f} s", highlight=False)
+        for arm, summary in run.summary.items():
+            f = summary.get("freshness")
+            if f:
+                stale = "–" if f.get("stale") is None else f"{f['stale']:.2f}"
+                console.print(f"  {arm}: new fact {f['answered']:.2f}, old fact {stale} ({f['questions']} questions)",
+                              highlight=False)
+
+
+@data_app.command("raft")
+def raft_command(
+    questions: Annotated[Path, typer.Option("--questions", help="SQuAD JSON, or an eval set JSONL (answers optional).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Chat JSONL to write (train it with `ragtune tune lora`).")],
+    corpus: Annotated[
+        Optional[Path], typer.Option("--corpus", help="Documents to draw chunks from [default: the workspace's index].")
+    ] = None,
+    distractors: DistractorsOption = 4,
+    no_golden: NoGoldenOption = 0.2,
+    style: RaftStyleOption = "quote",
+    without_golden: WithoutGoldenOption = "refuse",
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use this many questions (seeded sample).")] = None,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    user: EvalUserOption = "eval",
+    groups: PrincipalGroupsOption = None,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """RAFT training data: each question with its golden chunk among hard-negative distractors, a
+    share without the golden chunk, and an answer that quotes and cites the source."""
+    from ragtune.decide.raft_data import build_raft_data
+    from ragtune.types import Principal
+
+    ws = _workspace(workspace)
+    config = _raft_config(distractors, no_golden, style, without_golden, seed)
+    show = not (quiet or as_json)
+    try:
+        with _progress(show) as (track, on_embedded):
+            data = build_raft_data(ws, questions, config, corpus=corpus, limit=limit,
+                                   principal=Principal(user, frozenset(_split_names(groups))),
+                                   track=track, on_embedded=on_embedded)
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    if not data.examples:
+        raise _fail(f"no RAFT example could be made; first reasons: {'; '.join(data.skipped[:3])}")
+    data.write(out)
+    summary = {"out": str(out), "examples": len(data.examples), "with_golden": data.with_golden,
+               "without_golden": len(data.examples) - data.with_golden, "skipped": data.skipped}
+    if as_json:
+        print(json.dumps(summary, indent=2))
+        return
+    console.print(f"wrote {summary['examples']} RAFT examples to {out} ({summary['with_golden']} with the golden chunk, "
+                  f"{summary['without_golden']} without); {len(data.skipped)} question(s) skipped", highlight=False)
+    for reason in data.skipped[:5]:
+        err_console.print(f"[yellow]skipped:[/] {reason}", highlight=False)
+    console.print(f"train it: ragtune tune lora --data {out} --name raft --max-length 2048", highlight=False)

@@ -1,0 +1,1 @@
+"""Deciding between prompting, RAG, fine-tuning and both: the advisor, its cost model, measured comparisons."""

@@ -1,0 +1,285 @@
+"""``ragtune compare``: the same test questions through prompt-only, RAG, fine-tuned, hybrid and
+RAFT arms; answer quality, faithfulness, citations, refusals, latency, tokens and cost per arm,
+paired confidence intervals between arms, and the freshness test. Saved as an evaluation run
+(kind ``compare``) that ``ragtune advise`` reads its measurements from.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragtune.config import RagtuneConfig
+from ragtune.decide.arms import Arm
+from ragtune.decide.compare_data import CompareData
+from ragtune.decide.freshness import freshness_metrics
+from ragtune.decide.training import Trained, closed_book_examples, train_on
+from ragtune.errors import ConfigError
+from ragtune.evaluate.data import Track, index_key, no_track
+from ragtune.evaluate.qa_eval import evaluate_answers, strip_markers
+from ragtune.evaluate.runs import EvalRun, RunStore
+from ragtune.evaluate.stats import paired_difference
+from ragtune.evaluate.summary import summarise
+from ragtune.tune.lora_config import LoraTuneConfig
+from ragtune.tune.raft_config import RaftConfig
+from ragtune.types import Principal
+from ragtune.workspace import Workspace
+
+PAIRED_METRICS = ("f1", "exact_match")
+
+
+@dataclass
+class CompareOptions:
+    arms: list[Arm]
+    models: dict[str, str] = field(default_factory=dict)
+    """``ft`` / ``raft`` -> a registry reference; missing ones are trained when ``train`` is set."""
+    train: bool = False
+    lora: LoraTuneConfig = field(default_factory=LoraTuneConfig)
+    raft: RaftConfig = field(default_factory=RaftConfig)
+    principal: Principal = field(default_factory=lambda: Principal("eval"))
+    raft_limit: int | None = None
+    """Build RAFT examples from only the first N training questions: each is a whole retrieved
+    context (about ten times the tokens of a closed-book example), so training costs more."""
+    name: str = "compare"
+    """Registry names of models trained here: ``<name>-ft`` and ``<name>-raft``."""
+    progress: bool = True
+
+
+Log = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def mirror(source: Path, target: Path) -> int:
+    """Make ``target`` hold exactly ``source``'s files; files already equal are left untouched
+    (so re-indexing finds them unchanged). Returns how many files were written or removed."""
+    changed = 0
+    wanted = {p.relative_to(source) for p in source.rglob("*") if p.is_file()}
+    if target.is_dir():
+        for path in [p for p in target.rglob("*") if p.is_file()]:
+            if path.relative_to(target) not in wanted:
+                path.unlink()
+                changed += 1
+    for relative in sorted(wanted):
+        src, dst = source / relative, target / relative
+        if not dst.is_file() or not filecmp.cmp(src, dst, shallow=False):
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+            changed += 1
+    return changed
+
+
+class Comparison:
+    def __init__(self, workspace: Workspace, data: CompareData, options: CompareOptions, config: RagtuneConfig, *,
+                 track: Track = no_track, on_embedded: Callable[[int], None] | None = None, log: Log = _quiet) -> None:
+        self.workspace, self.data, self.options, self.config = workspace, data, options, config
+        self.track, self.on_embedded, self.log = track, on_embedded, log
+        self.folder = workspace.root / "evals" / "compare" / f"{data.name}-{index_key(config)}"
+        self.target = workspace
+        self.trained: dict[str, Trained] = {}
+
+    def check(self) -> None:
+        """Refuse, before any work, a run that could not finish."""
+        roles = {a.model for a in self.options.arms} - {"base"}
+        missing = sorted(r for r in roles if r not in self.options.models)
+        if missing and not self.options.train:
+            flags = ", ".join(f"--{r}-model" for r in missing)
+            raise ConfigError(f"arm(s) need a fine-tuned model ({', '.join(missing)}): give {flags} (a registry "
+                              "reference) or --train to fine-tune on the training questions now")
+        if missing and not self.data.train:
+            raise ConfigError("--train needs training questions: a SQuAD set (split by article) or --train-evalset")
+        for role in sorted(roles - set(missing)):  # a wrong reference fails now, not after an hour of answers
+            self.arm_config(next(a for a in self.options.arms if a.model == role))
+
+    # -- the corpus ------------------------------------------------------------------------------
+    def _index(self) -> dict[str, Any]:
+        from ragtune.ingest.api import ingest
+
+        if self.data.corpus is None:
+            return {}
+        docs = self.folder / "docs"
+        mirror(self.data.corpus, docs)
+        self.target = Workspace(self.folder)
+        self.log(f"indexing {docs}")
+        report = ingest(self.target, [docs], config=self.config, sync=True, on_embedded=self.on_embedded)
+        return {"index_seconds": round(report.seconds, 3), **self._counts()}
+
+    def _counts(self) -> dict[str, int]:
+        from ragtune.retrieve.api import open_retriever
+
+        retriever = open_retriever(self.target, self.config)
+        try:
+            status = retriever.store.status()
+            return {"documents": status.documents, "chunks": status.chunks}
+        finally:
+            retriever.store.close()
+
+    def _apply_update(self) -> dict[str, Any]:
+        from ragtune.ingest.api import ingest
+
+        update = self.data.update
+        assert update is not None
+        docs = self.folder / "docs"
+        for relative, text in update.files.items():
+            path = docs / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        started = time.perf_counter()
+        report = ingest(self.target, [docs], config=self.config, sync=True, on_embedded=self.on_embedded)
+        seconds = time.perf_counter() - started
+        self.log(f"freshness: {len(update.files)} changed document(s) re-indexed in {seconds:.1f} s")
+        return {"changed_documents": len(update.files), "reindex_seconds": round(seconds, 3),
+                "chunks_embedded": report.index.get("chunks_embedded"), "questions": len(update.items),
+                "source": update.source}
+
+    # -- models ----------------------------------------------------------------------------------
+    def _train(self) -> None:
+        roles = {a.model for a in self.options.arms} - {"base"} - set(self.options.models)
+        not_found = self.config.answer.not_found_text
+        work = self.folder / "training"
+        if "ft" in roles:
+            self.log(f"training {self.options.name}-ft on {len(self.data.train)} closed-book question/answer pairs")
+            self.trained["ft"] = train_on(self.workspace, closed_book_examples(self.data.train, not_found),
+                                          f"{self.options.name}-ft", work, self.options.lora, progress=self.options.progress)
+        if "raft" in roles:
+            examples = self._raft_examples(work)
+            self.log(f"training {self.options.name}-raft on {len(examples)} RAFT examples")
+            self.trained["raft"] = train_on(self.workspace, examples, f"{self.options.name}-raft", work,
+                                            self.options.lora, progress=self.options.progress)
+        for role, trained in self.trained.items():
+            self.options.models[role] = trained.ref
+
+    def _raft_examples(self, work: Path) -> list[dict[str, Any]]:
+        from ragtune.retrieve.api import open_retriever
+        from ragtune.tune.raft import RaftBuilder
+
+        retriever = open_retriever(self.target, self.config)
+        try:
+            builder = RaftBuilder(retriever, self.options.raft, not_found_text=self.config.answer.not_found_text,
+                                  principal=self.options.principal)
+            questions = self.data.train[: self.options.raft_limit] if self.options.raft_limit else self.data.train
+            data = builder.build(questions, len(questions), self.track)
+        finally:
+            retriever.store.close()
+        data.write(work / "raft-examples.jsonl")
+        if data.skipped:
+            self.log(f"RAFT: {len(data.skipped)} question(s) gave no example, e.g. {data.skipped[0]}")
+        return data.examples
+
+    def arm_config(self, arm: Arm) -> RagtuneConfig:
+        if arm.model == "base":
+            return self.config
+        from ragtune.tune.api import registry
+        from ragtune.tune.serving import llm_settings
+
+        entry = registry(self.workspace).get(self.options.models[arm.model])
+        settings = llm_settings(entry, self.config.llm.backend)
+        return self.config.model_copy(update={"llm": self.config.llm.model_copy(update=settings)})
+
+    def _open(self, arm: Arm, config: RagtuneConfig) -> Any:
+        from ragtune.decide.closed_book import ClosedBookAssistant
+        from ragtune.generate.api import open_assistant
+        from ragtune.generate.factory import build_llm
+
+        if arm.retrieval:
+            return open_assistant(self.target, config)
+        return ClosedBookAssistant(build_llm(config.llm), config.llm, config.answer)
+
+    @staticmethod
+    def _close(answerer: Any) -> None:
+        retriever = getattr(answerer, "retriever", None)
+        if retriever is not None:
+            retriever.store.close()
+        answerer.llm.close()
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self, save: bool = True) -> EvalRun:
+        self.check()
+        corpus = self._index()
+        if self.options.train:
+            self._train()
+        run = EvalRun("compare", dict(self.data.info), {}, [])
+        if corpus:
+            run.dataset["corpus"] = corpus
+        configs = {arm.name: self.arm_config(arm) for arm in self.options.arms}
+        for arm in self.options.arms:
+            config = configs[arm.name]
+            answerer = self._open(arm, config)
+            try:
+                rows = evaluate_answers(answerer, self.data.test, arm.name, config, self.options.principal,
+                                        track=self.track, retrieval=arm.retrieval)
+            finally:
+                self._close(answerer)
+            run.rows.extend(rows)
+            run.summary[arm.name] = summarise(rows)
+            trained = self.trained.get(arm.model)
+            run.variants[arm.name] = {
+                "description": arm.description, "retrieval": arm.retrieval,
+                "model": self.options.models.get(arm.model, config.llm.model), "llm": config.llm.model_dump(mode="json"),
+                "training": {"seconds": round(trained.seconds, 1), "examples": trained.examples} if trained else None,
+            }
+        add_paired_differences(run, [a.name for a in self.options.arms])
+        if self.data.update is not None and self.data.corpus is not None:
+            run.dataset["freshness"] = self._apply_update()
+            for arm in self.options.arms:
+                self._freshness(run, arm, configs[arm.name])
+        if save:
+            RunStore(self.workspace).save(run)
+        return run
+
+    def _freshness(self, run: EvalRun, arm: Arm, config: RagtuneConfig) -> None:
+        update = self.data.update
+        assert update is not None
+        answerer = self._open(arm, config)
+        scores = []
+        try:
+            for item in self.track(update.items, f"freshness {arm.name}", len(update.items)):
+                answer = answerer.ask(item.question, self.options.principal)
+                text = strip_markers(answer.text) if answer.found else ""
+                metrics = freshness_metrics(text, item, update.stale)
+                scores.append(metrics)
+                run.rows.append({"variant": arm.name, "phase": "freshness", "query_id": item.id,
+                                 "question": item.question, "answer": answer.text, "gold": list(item.answers),
+                                 "stale_answers": list(update.stale.get(item.id, ())), "metrics": metrics,
+                                 "timings_ms": {"total": round(answer.timings.get("total", 0.0) * 1000, 3)}})
+        finally:
+            self._close(answerer)
+        stale = [s["stale"] for s in scores if s["stale"] is not None]
+        run.summary[arm.name]["freshness"] = {
+            "questions": len(scores), "answered": sum(s["fresh"] or 0 for s in scores) / max(len(scores), 1),
+            "stale": sum(stale) / len(stale) if stale else None,
+        }
+
+
+def add_paired_differences(run: EvalRun, arms: Sequence[str]) -> None:
+    """``summary[b]["vs"][a][metric]``: mean(b − a) over the questions both answered, with a
+    bootstrap confidence interval and a randomisation p-value, for every earlier arm ``a``."""
+    scores = {arm: {r["query_id"]: r["metrics"] for r in run.rows_of(arm)} for arm in arms}
+    for j, b in enumerate(arms):
+        versus: dict[str, Any] = {}
+        for a in arms[:j]:
+            versus[a] = {}
+            for metric in PAIRED_METRICS:
+                common = [q for q in scores[a] if q in scores[b]
+                          and scores[a][q].get(metric) is not None and scores[b][q].get(metric) is not None]
+                if len(common) < 2:
+                    continue
+                d = paired_difference([scores[a][q][metric] for q in common], [scores[b][q][metric] for q in common])
+                versus[a][metric] = {"n": d.n, "difference": d.difference, "low": d.low, "high": d.high,
+                                     "p_value": d.p_value, "confidence": d.confidence}
+        run.summary[b]["vs"] = versus
+
+
+def run_compare(workspace: Workspace, data: CompareData, options: CompareOptions, *, config: RagtuneConfig | None = None,
+                track: Track = no_track, on_embedded: Callable[[int], None] | None = None, log: Log = _quiet,
+                save: bool = True) -> EvalRun:
+    comparison = Comparison(workspace, data, options, config or workspace.load_config(), track=track,
+                            on_embedded=on_embedded, log=log)
+    return comparison.run(save)

@@ -1,0 +1,58 @@
+"""``ragtune data raft``: RAFT examples from a SQuAD set (its contexts are the corpus, its gold
+spans the quoted answers) or from an eval set over a corpus folder or the workspace's index."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ragtune.evaluate.data import Track, index_key, no_track
+from ragtune.evaluate.evalset import load_evalset
+from ragtune.evaluate.items import EvalItem
+from ragtune.evaluate.runs import file_hash
+from ragtune.evaluate.squad import load_squad
+from ragtune.tune.raft import RaftBuilder, RaftData
+from ragtune.tune.raft_config import RaftConfig
+from ragtune.types import Principal
+from ragtune.workspace import Workspace
+
+
+def _questions(workspace: Workspace, path: Path, limit: int | None, seed: int) -> tuple[list[EvalItem], Path | None]:
+    """(items, the corpus they come with, if any)."""
+    if path.suffix.lower() == ".json":
+        squad = load_squad(path)
+        corpus = squad.write_contexts(workspace.root / "evals" / "corpora" / f"{path.stem}-{file_hash(path)[:10]}")
+        return squad.items(limit, seed), corpus
+    import random
+
+    items = list(load_evalset(path).items)
+    if limit and limit < len(items):
+        items = random.Random(seed).sample(items, limit)
+    return items, None
+
+
+def build_raft_data(workspace: Workspace, questions: Path, config: RaftConfig, *, corpus: Path | None = None,
+                    limit: int | None = None, principal: Principal | None = None, track: Track = no_track,
+                    on_embedded: Callable[[int], None] | None = None) -> RaftData:
+    from ragtune.generate.factory import build_llm
+    from ragtune.ingest.api import ingest
+    from ragtune.retrieve.api import open_retriever
+
+    principal = principal or Principal("eval")
+    settings = workspace.load_config()
+    items, own_corpus = _questions(workspace, questions, limit, config.seed)
+    corpus = corpus or own_corpus
+    target = workspace
+    if corpus is not None:
+        target = Workspace(workspace.root / "evals" / "raft" / f"{corpus.name}-{index_key(settings)}")
+        ingest(target, [corpus], config=settings, sync=True, on_embedded=on_embedded)
+    llm = build_llm(settings.llm) if any(not i.answers for i in items) else None
+    retriever = open_retriever(target, settings)
+    try:
+        builder = RaftBuilder(retriever, config, not_found_text=settings.answer.not_found_text,
+                              principal=principal, llm=llm)
+        return builder.build(items, len(items), track)
+    finally:
+        retriever.store.close()
+        if llm is not None:
+            llm.close()
