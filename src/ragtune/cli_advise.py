@@ -16,7 +16,7 @@ from rich.table import Table
 from ragtune.cli_common import JsonOption, WorkspaceOption, _fail, _workspace, console, err_console
 from ragtune.config import RagtuneConfig
 from ragtune.decide.advisor import Advice, Measured, advise, latest_compare_run, measured_from_run
-from ragtune.decide.advisor_config import CostModel, Questionnaire, load_cost_model, load_questionnaire
+from ragtune.decide.advisor_config import Questionnaire, load_questionnaire, workspace_cost_model
 from ragtune.decide.tco import num, usd
 from ragtune.errors import ConfigError, RagtuneError
 from ragtune.evaluate.runs import RunStore
@@ -66,20 +66,6 @@ def _questionnaire(answers: Path | None) -> Questionnaire:
     return Questionnaire()
 
 
-def _cost_model(ws: Workspace, costs: Path | None) -> CostModel:
-    """The defaults, then the workspace's ``[cost]`` prices (a remote model priced there is charged
-    by tokens, as in evaluation reports), then the ``--costs`` file."""
-    config = RagtuneConfig.load(ws.config_path)
-    base: dict[str, Any] = {"cpu_hour_usd": config.cost.cpu_hour_usd}
-    if config.cost.cores:
-        base["cores"] = config.cost.cores
-    price = config.cost.prices.get(config.llm.model) if config.llm.backend == "openai" else None
-    if price is not None:
-        base["token_prices"] = price
-    model = CostModel(**base)
-    return load_cost_model(costs, base=model) if costs is not None else model
-
-
 def _measured(ws: Workspace, compare: str | None, no_measured: bool) -> Measured | None:
     if no_measured:
         if compare is not None:
@@ -112,7 +98,8 @@ def advise_command(
     ws = _workspace(workspace)
     try:
         questionnaire = _questionnaire(answers)
-        advice = advise(questionnaire, _cost_model(ws, costs), _measured(ws, compare, no_measured))
+        costs_model = workspace_cost_model(RagtuneConfig.load(ws.config_path), costs)
+        advice = advise(questionnaire, costs_model, _measured(ws, compare, no_measured))
     except RagtuneError as exc:
         raise _fail(escape(str(exc))) from None
     if as_json:

@@ -162,14 +162,10 @@ def compare_command(
 
 
 def _advice(ws, run, answers: Path | None):  # type: ignore[no-untyped-def]
-    from ragtune.decide.advisor import advise, measured_from_run
-    from ragtune.decide.advisor_config import CostModel, Questionnaire, load_questionnaire
-    from ragtune.evaluate.cost import local_cores
+    from ragtune.decide.advisor import advise_on_run
+    from ragtune.decide.advisor_config import load_questionnaire
 
-    config = ws.load_config()
-    costs = CostModel(cpu_hour_usd=config.cost.cpu_hour_usd, cores=local_cores(config.cost, config.llm.threads))
-    questionnaire = load_questionnaire(answers) if answers is not None else Questionnaire()
-    return advise(questionnaire, costs, measured_from_run(run))
+    return advise_on_run(run, ws.load_config(), load_questionnaire(answers) if answers is not None else None)
 
 
 def _print_extras(run: Any) -> None:

@@ -285,16 +285,25 @@ def eval_report(
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")],
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Write the HTML report (tables, plots, worst queries) of saved runs."""
+    """Write the HTML report (tables, plots, worst queries) of saved runs; a single compare run
+    gets the comparison's report (with the advisor's default recommendation)."""
     from ragtune.evaluate.report import render_report
     from ragtune.evaluate.runs import RunStore
 
-    store = RunStore(_workspace(workspace))
+    ws = _workspace(workspace)
+    store = RunStore(ws)
     try:
         loaded = [store.load(r) for r in runs]
+        if len(loaded) == 1 and loaded[0].kind == "compare":
+            from ragtune.decide.advisor import advise_on_run
+            from ragtune.decide.report import render_compare_report
+
+            written = render_compare_report(loaded[0], out, advise_on_run(loaded[0], ws.load_config()))
+        else:
+            written = render_report(loaded, out)
     except RagtuneError as exc:
         raise _fail(str(exc)) from None
-    console.print(f"report: {render_report(loaded, out)}", highlight=False)
+    console.print(f"report: {written}", highlight=False)
 
 
 def _ints(values: list[str] | None, option: str) -> list[int]:

@@ -99,3 +99,12 @@ def test_the_report_is_complete_and_opens_in_a_browser(compared, tmp_path: Path)
     assert f"measured in compare run {out['id']}" in page
     png = screenshot(report, tmp_path / "compare.png")
     assert png.stat().st_size > 20_000
+
+
+def test_eval_report_renders_a_saved_comparison_again(compared, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out, ws, _ = compared
+    again = tmp_path / "again.html"
+    result = CliRunner().invoke(app, ["eval", "report", out["id"], "--out", str(again), "--workspace", str(ws.root)])
+    assert result.exit_code == 0, result.output
+    page = again.read_text(encoding="utf-8")
+    assert "id='arms'" in page and 'id="plot-tco"' in page and f"measured in compare run {out['id']}" in page

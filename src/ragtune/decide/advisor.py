@@ -31,7 +31,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ragtune.decide.advisor_config import APPROACHES, TRAINED_APPROACHES, Approach, CostModel, Questionnaire
+from ragtune.config import RagtuneConfig
+from ragtune.decide.advisor_config import (
+    APPROACHES,
+    TRAINED_APPROACHES,
+    Approach,
+    CostModel,
+    Questionnaire,
+    workspace_cost_model,
+)
 from ragtune.decide.tco import CHANGES_PER_MONTH, Projection, num, project_all, usd
 from ragtune.errors import RagtuneError
 from ragtune.evaluate.runs import EvalRun, RunStore
@@ -351,3 +359,9 @@ def advise(questionnaire: Questionnaire, cost_model: CostModel, measured: Measur
         evidence=f"measured in compare run {measured.run_id}" if measured is not None else "assumed",
         allowed=decision.allowed, cost_model=cost_model,
     )
+
+
+def advise_on_run(run: EvalRun, config: RagtuneConfig, questionnaire: Questionnaire | None = None) -> Advice:
+    """The advice a comparison's report shows: the questionnaire (defaults when none), the
+    workspace's prices, and the run's measurements."""
+    return advise(questionnaire or Questionnaire(), workspace_cost_model(config), measured_from_run(run))

@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ragtune.config import ChunkingConfig, CostConfig, ModelPrice, format_validation_error
+from ragtune.config import ChunkingConfig, CostConfig, ModelPrice, RagtuneConfig, format_validation_error
 from ragtune.errors import ConfigError
 
 Approach = Literal["prompt", "rag", "ft", "hybrid"]
@@ -220,3 +220,16 @@ def load_cost_model(path: Path, base: CostModel | None = None) -> CostModel:
     """``base`` (default: all defaults) with the overrides in a TOML file."""
     start = (base or CostModel()).model_dump(exclude_none=True)
     return _validate(CostModel, _merge(start, _read_toml(path)), path)
+
+
+def workspace_cost_model(config: RagtuneConfig, costs: Path | None = None) -> CostModel:
+    """The defaults, then the workspace's ``[cost]`` prices (a remote model priced there is charged
+    by tokens, as in evaluation reports), then a ``--costs`` file."""
+    base: dict[str, Any] = {"cpu_hour_usd": config.cost.cpu_hour_usd}
+    if config.cost.cores:
+        base["cores"] = config.cost.cores
+    price = config.cost.prices.get(config.llm.model) if config.llm.backend == "openai" else None
+    if price is not None:
+        base["token_prices"] = price
+    model = CostModel(**base)
+    return load_cost_model(costs, base=model) if costs is not None else model
