@@ -1,15 +1,17 @@
 """The full comparison on COVID-QA: prompt-only vs RAG vs fine-tuned vs hybrid vs RAFT with the
 bundled models, through ``ragtune compare`` exactly as a user runs it.
 
-    .venv/bin/python bench/compare_covidqa.py                       # the run in bench/RESULTS.md
+    .venv/bin/python bench/compare_covidqa.py                       # trains both fine-tunes, 3 sources
+    .venv/bin/python bench/compare_covidqa.py --reuse --max-sources 5   # the same models, default 5 sources
     .venv/bin/python bench/compare_covidqa.py --limit 20 --train-limit 100 --raft-limit 40   # quicker
 
 The 96 articles are split by article (20 % tested), so no test fact was seen by fine-tuning. Both
 fine-tunes are trained on the fly (LoRA on SmolLM2-135M, one epoch): ``ft`` on closed-book
 question/answer pairs of the training articles, ``raft`` on RAFT examples (golden chunk among
 hard-negative distractors, 20 % without it). The freshness test changes a number in the documents
-of trained facts after training. Answers get three sources (``[answer] max_sources = 3``) to keep
-the run near half an hour on 2 cores; everything else is the default configuration.
+of trained facts after training. By default answers (and RAFT examples) get three sources
+(``[answer] max_sources = 3``) to keep training near a quarter of an hour on 2 cores; ``--reuse
+--max-sources 5`` then answers with the trained models and the default five sources.
 """
 
 from __future__ import annotations
@@ -37,16 +39,20 @@ def main() -> int:
     parser.add_argument("--raft-limit", type=int, default=120, help="training questions turned into RAFT examples")
     parser.add_argument("--freshness", type=int, default=10, help="trained facts changed after training")
     parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--max-sources", type=int, default=3, help="[answer] max_sources (the default config has 5)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="answer with the latest covidqa-ft and covidqa-raft of the workspace instead of training")
     parser.add_argument("--workspace", type=Path, default=ROOT / ".ragtune" / "bench-compare")
     args = parser.parse_args()
     if not DATA.is_file():
         print(f"skipped: COVID-QA not found at {DATA} (the shared data sets live beside the repository)")
         return 0
     args.workspace.mkdir(parents=True, exist_ok=True)
-    (args.workspace / "ragtune.toml").write_text("[answer]\nmax_sources = 3\n", encoding="utf-8")
-    report = args.workspace / "compare_covidqa.html"
+    (args.workspace / "ragtune.toml").write_text(f"[answer]\nmax_sources = {args.max_sources}\n", encoding="utf-8")
+    report = args.workspace / f"compare_covidqa_{args.max_sources}_sources.html"
+    models = ["--ft-model", "covidqa-ft@latest", "--raft-model", "covidqa-raft@latest"] if args.reuse else ["--train"]
     command = [
-        str(ROOT / ".venv" / "bin" / "ragtune"), "compare", "--squad", str(DATA), "--train", "--json",
+        str(ROOT / ".venv" / "bin" / "ragtune"), "compare", "--squad", str(DATA), *models, "--json",
         "--limit", str(args.limit), "--train-limit", str(args.train_limit), "--raft-limit", str(args.raft_limit),
         "--freshness", str(args.freshness), "--epochs", str(args.epochs), "--batch-size", "4",
         "--name", "covidqa", "--report", str(report), "--workspace", str(args.workspace),

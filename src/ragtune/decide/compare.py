@@ -149,14 +149,14 @@ class Comparison:
             self.trained["ft"] = train_on(self.workspace, closed_book_examples(self.data.train, not_found),
                                           f"{self.options.name}-ft", work, self.options.lora, progress=self.options.progress)
         if "raft" in roles:
-            examples = self._raft_examples(work)
+            examples = self._raft_examples()
             self.log(f"training {self.options.name}-raft on {len(examples)} RAFT examples")
             self.trained["raft"] = train_on(self.workspace, examples, f"{self.options.name}-raft", work,
                                             self.options.lora, progress=self.options.progress)
         for role, trained in self.trained.items():
             self.options.models[role] = trained.ref
 
-    def _raft_examples(self, work: Path) -> list[dict[str, Any]]:
+    def _raft_examples(self) -> list[dict[str, Any]]:
         from ragtune.retrieve.api import open_retriever
         from ragtune.tune.raft import RaftBuilder
 
@@ -168,7 +168,6 @@ class Comparison:
             data = builder.build(questions, len(questions), self.track)
         finally:
             retriever.store.close()
-        data.write(work / "raft-examples.jsonl")
         if data.skipped:
             self.log(f"RAFT: {len(data.skipped)} question(s) gave no example, e.g. {data.skipped[0]}")
         return data.examples
