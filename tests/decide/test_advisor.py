@@ -122,9 +122,17 @@ def compare_run(summary: dict | None = None, kind: str = "compare") -> EvalRun:
                        "training": {"seconds": 5_400.0, "examples": 300} if name in ("ft", "hybrid", "raft") else None}
                 for name in summary}
     return EvalRun(kind=kind, id=RUN_ID if kind == "compare" else "qa-20260101-120000-abc123",
-                   dataset={"corpus": {"documents": 20, "chunks": 80, "index_seconds": 4.0},
+                   dataset={"corpus": {"documents": 20, "chunks": 80, "chunks_embedded": 80, "index_seconds": 4.0},
                             "freshness": {"changed_documents": 3, "reindex_seconds": 0.5, "questions": 10}},
                    variants=variants, summary=summary, code="test")
+
+
+def test_a_run_on_a_cached_index_does_not_measure_embedding_speed():
+    run = compare_run()
+    run.dataset["corpus"].update(chunks_embedded=0, index_seconds=1.0)
+    assert measured_from_run(run).embed_seconds_per_chunk is None
+    assert advise(Questionnaire(), CostModel(), measured_from_run(run)).cost_model.embed_seconds_per_chunk == \
+        CostModel().embed_seconds_per_chunk
 
 
 def test_measured_numbers_replace_the_assumptions():

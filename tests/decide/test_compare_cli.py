@@ -63,6 +63,8 @@ def test_every_arm_is_scored_on_the_same_test_questions(compared) -> None:  # ty
 def test_the_fine_tunes_were_trained_on_the_other_articles_and_registered(compared) -> None:  # type: ignore[no-untyped-def]
     out, ws, _ = compared
     assert out["dataset"]["train_articles"] + out["dataset"]["test_articles"] == 5
+    corpus = out["dataset"]["corpus"]
+    assert corpus["documents"] == 5 and 0 < corpus["chunks_embedded"] <= corpus["chunks"]
     from ragtune.tune.api import registry
 
     for arm, name in (("ft", "mini-ft"), ("hybrid", "mini-ft"), ("raft", "mini-raft")):

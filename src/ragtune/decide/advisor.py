@@ -48,6 +48,8 @@ from ragtune.workspace import Workspace
 QUALITY_MARGIN = 0.05
 """A measured quality gap (absolute, on a 0–1 metric) at least this large counts as "clearly worse",
 unless the run's paired confidence interval of the gap reaches zero (then it may be chance)."""
+MIN_EMBEDDED_CHUNKS = 50
+"""Fewest chunks a compare run must have embedded for its indexing time to count as a measured speed."""
 QUALITY_METRICS = ("f1", "faithfulness", "exact_match")
 """Quality metrics in order of preference; the first one measured on at least two arms is compared
 (faithfulness, for one, exists only for arms that retrieve)."""
@@ -167,8 +169,10 @@ def measured_from_run(run: EvalRun) -> Measured:
     notes: list[str] = []
     if "raft" in raw:
         notes.append(_raft_for_hybrid(raw["raft"], raw.get("hybrid"), metric, arms))
-    index_seconds, chunks = _get(run.dataset, "corpus", "index_seconds"), _get(run.dataset, "corpus", "chunks")
-    embed = index_seconds / chunks if index_seconds and chunks else None
+    # Only a run that embedded a real share of the corpus measures embedding speed: a run on a
+    # cached index re-embeds nothing and its seconds are mostly overhead.
+    index_seconds, embedded = _get(run.dataset, "corpus", "index_seconds"), _get(run.dataset, "corpus", "chunks_embedded")
+    embed = index_seconds / embedded if index_seconds and embedded and embedded >= MIN_EMBEDDED_CHUNKS else None
     return Measured(run_id=run.id, arms=arms, metric=metric, embed_seconds_per_chunk=embed, notes=notes)
 
 

@@ -109,7 +109,8 @@ class Comparison:
         self.target = Workspace(self.folder)
         self.log(f"indexing {docs}")
         report = ingest(self.target, [docs], config=self.config, sync=True, on_embedded=self.on_embedded)
-        return {"index_seconds": round(report.seconds, 3), **self._counts()}
+        return {"index_seconds": round(report.seconds, 3), "chunks_embedded": report.index.get("chunks_embedded", 0),
+                **self._counts()}
 
     def _counts(self) -> dict[str, int]:
         from ragtune.retrieve.api import open_retriever
