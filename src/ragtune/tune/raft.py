@@ -106,17 +106,32 @@ class RaftBuilder:
                     return hit
         raise _Skip("no chunk holds a gold answer (it may span two chunks)")
 
+    @staticmethod
+    def _other_documents(hits: list[Hit], item: EvalItem, golden: Hit) -> list[Hit]:
+        """The best chunk of each document that is neither relevant nor the golden one, in rank order."""
+        relevant = {d for d, g in item.relevant.items() if g > 0}
+        seen = {golden.document_id}
+        chosen = []
+        for hit in hits:
+            if hit.document_id not in seen and document_key(hit, item.relevant) not in relevant:
+                chosen.append(hit)
+                seen.add(hit.document_id)
+        return chosen
+
+    def _distractors(self, item: EvalItem, hits: list[Hit], golden: Hit, needed: int) -> list[Hit]:
+        """Hard negatives from other documents; searched deeper when the first hits come from too
+        few documents (a long golden document can fill them)."""
+        distractors = self._other_documents(hits, item, golden)
+        if len(distractors) < needed:
+            deeper = self.retriever.search(item.question, self.principal, k=self.config.candidates * 5).hits
+            distractors = self._other_documents(deeper, item, golden)
+        return distractors
+
     def example(self, item: EvalItem) -> dict[str, Any]:
         cfg = self.config
         hits = self._search(item.question)
         golden = self._golden(item, hits)
-        relevant = {d for d, g in item.relevant.items() if g > 0}
-        seen = {golden.document_id} | {h.document_id for h in hits if document_key(h, item.relevant) in relevant}
-        distractors = []
-        for hit in hits:
-            if hit.document_id not in seen:
-                distractors.append(hit)
-                seen.add(hit.document_id)  # one chunk per document: distinct wrong sources
+        distractors = self._distractors(item, hits, golden, cfg.distractors + 1)
         keep_golden = self.rng.random() >= cfg.no_golden_share
         sources = distractors[: cfg.distractors] if keep_golden else distractors[: cfg.distractors + 1]
         if keep_golden:
