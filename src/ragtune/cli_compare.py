@@ -42,13 +42,14 @@ WithoutGoldenOption = Annotated[
 def _raft_config(distractors: int, no_golden: float, style: str, without_golden: str, seed: int):  # type: ignore[no-untyped-def]
     from pydantic import ValidationError
 
+    from ragtune.config import format_validation_error
     from ragtune.tune.raft_config import RaftConfig
 
     try:
         return RaftConfig(distractors=distractors, no_golden_share=no_golden, style=style,  # type: ignore[arg-type]
                           without_golden=without_golden, seed=seed)  # type: ignore[arg-type]
     except ValidationError as exc:
-        raise _fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        raise _fail(format_validation_error("RAFT options", exc)) from None
 
 
 def compare_command(

@@ -13,7 +13,8 @@ from typing import Any
 from ragtune.config import AnswerConfig, LLMConfig
 from ragtune.errors import GenerationError
 from ragtune.generate.answer import Answer
-from ragtune.generate.base import LLM, GenerationOptions, Message, complete
+from ragtune.generate.assistant import generation_options
+from ragtune.generate.base import LLM, Message, complete
 from ragtune.types import Principal
 
 CLOSED_BOOK_PROMPT = """\
@@ -35,9 +36,7 @@ class ClosedBookAssistant:
     def ask(self, question: str, principal: Principal, **_: Any) -> Answer:
         if not question.strip():
             raise GenerationError("the question is empty")
-        cfg = self.llm_config
-        options = GenerationOptions(max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
-                                    repeat_penalty=cfg.repeat_penalty, seed=cfg.seed)
+        options = generation_options(self.llm_config)
         started = time.perf_counter()
         done = complete(self.llm, closed_book_messages(question, self.config.not_found_text), options)
         text = done.text.strip()

@@ -21,9 +21,9 @@ from ragtune.decide.freshness import freshness_metrics
 from ragtune.decide.training import Trained, closed_book_examples, train_on
 from ragtune.errors import ConfigError
 from ragtune.evaluate.data import Track, index_key, no_track
+from ragtune.evaluate.diff import paired_metric
 from ragtune.evaluate.qa_eval import evaluate_answers, strip_markers
 from ragtune.evaluate.runs import EvalRun, RunStore
-from ragtune.evaluate.stats import paired_difference
 from ragtune.evaluate.summary import summarise
 from ragtune.tune.lora_config import LoraTuneConfig
 from ragtune.tune.raft_config import RaftConfig
@@ -99,16 +99,24 @@ class Comparison:
             self.arm_config(next(a for a in self.options.arms if a.model == role))
 
     # -- the corpus ------------------------------------------------------------------------------
-    def _index(self) -> dict[str, Any]:
+    @property
+    def _docs(self) -> Path:
+        """The comparison's own copy of the corpus: updates are applied here, never to the original."""
+        return self.folder / "docs"
+
+    def _sync(self) -> Any:
+        """Index the copy as it is now; only changed files are embedded again."""
         from ragtune.ingest.api import ingest
 
+        return ingest(self.target, [self._docs], config=self.config, sync=True, on_embedded=self.on_embedded)
+
+    def _index(self) -> dict[str, Any]:
         if self.data.corpus is None:
             return {}
-        docs = self.folder / "docs"
-        mirror(self.data.corpus, docs)
+        mirror(self.data.corpus, self._docs)
         self.target = Workspace(self.folder)
-        self.log(f"indexing {docs}")
-        report = ingest(self.target, [docs], config=self.config, sync=True, on_embedded=self.on_embedded)
+        self.log(f"indexing {self._docs}")
+        report = self._sync()
         return {"index_seconds": round(report.seconds, 3), "chunks_embedded": report.index.get("chunks_embedded", 0),
                 **self._counts()}
 
@@ -123,17 +131,14 @@ class Comparison:
             retriever.store.close()
 
     def _apply_update(self) -> dict[str, Any]:
-        from ragtune.ingest.api import ingest
-
         update = self.data.update
         assert update is not None
-        docs = self.folder / "docs"
         for relative, text in update.files.items():
-            path = docs / relative
+            path = self._docs / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         started = time.perf_counter()
-        report = ingest(self.target, [docs], config=self.config, sync=True, on_embedded=self.on_embedded)
+        report = self._sync()
         seconds = time.perf_counter() - started
         self.log(f"freshness: {len(update.files)} changed document(s) re-indexed in {seconds:.1f} s")
         return {"changed_documents": len(update.files), "reindex_seconds": round(seconds, 3),
@@ -158,17 +163,10 @@ class Comparison:
             self.options.models[role] = trained.ref
 
     def _raft_examples(self) -> list[dict[str, Any]]:
-        from ragtune.retrieve.api import open_retriever
-        from ragtune.tune.raft import RaftBuilder
+        from ragtune.decide.raft_data import raft_examples
 
-        retriever = open_retriever(self.target, self.config)
-        try:
-            builder = RaftBuilder(retriever, self.options.raft, not_found_text=self.config.answer.not_found_text,
-                                  principal=self.options.principal)
-            questions = self.data.train[: self.options.raft_limit] if self.options.raft_limit else self.data.train
-            data = builder.build(questions, len(questions), self.track)
-        finally:
-            retriever.store.close()
+        questions = self.data.train[: self.options.raft_limit] if self.options.raft_limit else self.data.train
+        data = raft_examples(self.target, self.config, questions, self.options.raft, self.options.principal, self.track)
         if data.skipped:
             self.log(f"RAFT: {len(data.skipped)} question(s) gave no example, e.g. {data.skipped[0]}")
         return data.examples
@@ -261,17 +259,15 @@ class Comparison:
 def add_paired_differences(run: EvalRun, arms: Sequence[str]) -> None:
     """``summary[b]["vs"][a][metric]``: mean(b − a) over the questions both answered, with a
     bootstrap confidence interval and a randomisation p-value, for every earlier arm ``a``."""
-    scores = {arm: {r["query_id"]: r["metrics"] for r in run.rows_of(arm)} for arm in arms}
+    rows = {arm: {r["query_id"]: r for r in run.rows_of(arm)} for arm in arms}
     for j, b in enumerate(arms):
         versus: dict[str, Any] = {}
         for a in arms[:j]:
             versus[a] = {}
             for metric in PAIRED_METRICS:
-                common = [q for q in scores[a] if q in scores[b]
-                          and scores[a][q].get(metric) is not None and scores[b][q].get(metric) is not None]
-                if len(common) < 2:
+                d = paired_metric(rows[a], rows[b], metric)
+                if d is None or d.n < 2:
                     continue
-                d = paired_difference([scores[a][q][metric] for q in common], [scores[b][q][metric] for q in common])
                 versus[a][metric] = {"n": d.n, "difference": d.difference, "low": d.low, "high": d.high,
                                      "p_value": d.p_value, "confidence": d.confidence}
         run.summary[b]["vs"] = versus

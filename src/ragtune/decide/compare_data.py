@@ -9,6 +9,7 @@ from typing import Any
 
 from ragtune.decide.freshness import DocumentUpdate, load_update, synthesize_squad_update
 from ragtune.errors import EvalDataError
+from ragtune.evaluate.data import squad_corpus
 from ragtune.evaluate.evalset import load_evalset
 from ragtune.evaluate.items import EvalItem
 from ragtune.evaluate.runs import file_hash
@@ -49,7 +50,7 @@ def from_squad(path: Path, workspace: Workspace, *, test_share: float = 0.2, lim
                             f"{test_share:.0%} leaves no {'test' if not test_q else 'training'} question")
     articles = {"test_articles": len({q.article for q in test_q}), "train_articles": len({q.article for q in train_q})}
     train_q, test_q = _sample(train_q, train_limit, seed), _sample(test_q, limit, seed)
-    corpus = squad.write_contexts(workspace.root / "evals" / "corpora" / f"{path.stem}-{digest[:10]}")
+    corpus = squad_corpus(squad, path, digest, workspace)
     update = synthesize_squad_update(squad, train_q, freshness, seed) if freshness else None
     info = {"layout": "squad", "path": str(path.resolve()), "sha256": digest, "seed": seed, "split": "by article",
             "test_share": test_share, "items": len(test_q), "train_items": len(train_q), **articles}

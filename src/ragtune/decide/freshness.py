@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragtune.errors import EvalDataError
-from ragtune.evaluate.answer_metrics import normalize_answer
+from ragtune.evaluate.answer_metrics import answer_in_context
 from ragtune.evaluate.evalset import load_evalset
 from ragtune.evaluate.items import EvalItem
 from ragtune.evaluate.squad import SquadQuestion, SquadSet
@@ -33,12 +33,6 @@ class DocumentUpdate:
     stale: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Question id -> what the documents said before (an answer with it is out of date)."""
     source: str = ""
-
-
-def mentions(text: str, answers: Sequence[str]) -> bool:
-    """True when some answer occurs, normalised and as whole words, in ``text``."""
-    haystack = f" {normalize_answer(text)} "
-    return any(normalize_answer(a) and f" {normalize_answer(a)} " in haystack for a in answers)
 
 
 def _changed_number(value: str, context: str) -> str:
@@ -102,4 +96,4 @@ def load_update(folder: Path, evalset: Path) -> DocumentUpdate:
 def freshness_metrics(text: str, item: EvalItem, stale: Mapping[str, Sequence[str]]) -> dict[str, float | None]:
     """``fresh``: the answer states the new fact; ``stale``: it states the old one (when known)."""
     old = stale.get(item.id)
-    return {"fresh": float(mentions(text, item.answers)), "stale": float(mentions(text, old)) if old else None}
+    return {"fresh": answer_in_context(item.answers, [text]), "stale": answer_in_context(old, [text]) if old else None}

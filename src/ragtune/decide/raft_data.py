@@ -3,14 +3,16 @@ spans the quoted answers) or from an eval set over a corpus folder or the worksp
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ragtune.evaluate.data import Track, index_key, no_track
+from ragtune.config import RagtuneConfig
+from ragtune.evaluate.data import Track, index_key, no_track, squad_corpus
 from ragtune.evaluate.evalset import load_evalset
 from ragtune.evaluate.items import EvalItem
 from ragtune.evaluate.runs import file_hash
 from ragtune.evaluate.squad import load_squad
+from ragtune.generate.base import LLM
 from ragtune.tune.raft import RaftBuilder, RaftData
 from ragtune.tune.raft_config import RaftConfig
 from ragtune.types import Principal
@@ -21,7 +23,7 @@ def _questions(workspace: Workspace, path: Path, limit: int | None, seed: int) -
     """(items, the corpus they come with, if any)."""
     if path.suffix.lower() == ".json":
         squad = load_squad(path)
-        corpus = squad.write_contexts(workspace.root / "evals" / "corpora" / f"{path.stem}-{file_hash(path)[:10]}")
+        corpus = squad_corpus(squad, path, file_hash(path), workspace)
         return squad.items(limit, seed), corpus
     import random
 
@@ -36,7 +38,6 @@ def build_raft_data(workspace: Workspace, questions: Path, config: RaftConfig, *
                     on_embedded: Callable[[int], None] | None = None) -> RaftData:
     from ragtune.generate.factory import build_llm
     from ragtune.ingest.api import ingest
-    from ragtune.retrieve.api import open_retriever
 
     principal = principal or Principal("eval")
     settings = workspace.load_config()
@@ -47,6 +48,19 @@ def build_raft_data(workspace: Workspace, questions: Path, config: RaftConfig, *
         target = Workspace(workspace.root / "evals" / "raft" / f"{corpus.name}-{index_key(settings)}")
         ingest(target, [corpus], config=settings, sync=True, on_embedded=on_embedded)
     llm = build_llm(settings.llm) if any(not i.answers for i in items) else None
+    try:
+        return raft_examples(target, settings, items, config, principal, track, llm)
+    finally:
+        if llm is not None:
+            llm.close()
+
+
+def raft_examples(target: Workspace, settings: RagtuneConfig, items: Sequence[EvalItem], config: RaftConfig,
+                  principal: Principal, track: Track = no_track, llm: LLM | None = None) -> RaftData:
+    """RAFT examples for ``items`` from the index of ``target``; ``llm`` answers the questions
+    without gold answers (without one they are skipped)."""
+    from ragtune.retrieve.api import open_retriever
+
     retriever = open_retriever(target, settings)
     try:
         builder = RaftBuilder(retriever, config, not_found_text=settings.answer.not_found_text,
@@ -54,5 +68,3 @@ def build_raft_data(workspace: Workspace, questions: Path, config: RaftConfig, *
         return builder.build(items, len(items), track)
     finally:
         retriever.store.close()
-        if llm is not None:
-            llm.close()

@@ -8,7 +8,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from ragtune.evaluate.report import STYLE, figure, figure_png, fmt, img_tag
+from ragtune.evaluate.report import STYLE, figure, figure_png, fmt, img_tag, latency_plot
 from ragtune.evaluate.runs import EvalRun
 
 COLUMNS = (("exact_match", "EM"), ("f1", "F1"), ("faithfulness", "faithfulness"),
@@ -61,16 +61,6 @@ def _quality_cost(run: EvalRun) -> str:
     ax.set_ylabel("answer F1")
     ax.set_ylim(0, 1)
     ax.set_title("Quality against cost")
-    return figure_png(fig)
-
-
-def _latency(run: EvalRun) -> str:
-    arms = list(run.summary)
-    fig, ax = figure(max(6, 1.3 * len(arms) + 2), 4)
-    ax.boxplot([[r["timings_ms"].get("total", 0.0) for r in run.rows_of(a)] for a in arms], showfliers=True)
-    ax.set_xticks(range(1, len(arms) + 1), arms)
-    ax.set_ylabel("latency per question (ms)")
-    ax.set_title("Latency distribution")
     return figure_png(fig)
 
 
@@ -139,7 +129,7 @@ def render_compare_report(run: EvalRun, path: Path, advice: Any = None) -> Path:
         "<h2>Arms</h2>", _summary_table(run),
         "<h2>Paired differences</h2>", _paired_table(run),
         "<h2>Quality against cost</h2>", img_tag(_quality_cost(run), "quality-cost", "F1 against $ per 1,000 queries"),
-        "<h2>Latency</h2>", img_tag(_latency(run), "latency", "latency distribution per arm"),
+        "<h2>Latency</h2>", img_tag(latency_plot([(a, run, a) for a in run.summary]), "latency", "latency per arm"),
     ]
     fresh = _freshness(run)
     sections.append("<h2>Freshness</h2>")

@@ -19,7 +19,7 @@ from ragtune.evaluate.beir import load_beir
 from ragtune.evaluate.evalset import load_evalset
 from ragtune.evaluate.items import EvalItem
 from ragtune.evaluate.runs import file_hash
-from ragtune.evaluate.squad import load_squad
+from ragtune.evaluate.squad import SquadSet, load_squad
 from ragtune.workspace import Workspace
 
 T = TypeVar("T")
@@ -87,10 +87,16 @@ def from_beir(root: Path, split: str = "test", limit: int | None = None, seed: i
     return EvalData(data.name, items, info, [data.corpus], configure)
 
 
+def squad_corpus(squad: SquadSet, path: Path, digest: str, workspace: Workspace) -> Path:
+    """The contexts of the SQuAD file ``path`` (content hash ``digest``) written as documents,
+    one folder per file content, under the workspace."""
+    return squad.write_contexts(workspace.root / "evals" / "corpora" / f"{path.stem}-{digest[:10]}")
+
+
 def from_squad(path: Path, workspace: Workspace, limit: int | None = None, seed: int = 0) -> EvalData:
     data = load_squad(path)
     digest = file_hash(path)
-    corpus = data.write_contexts(workspace.root / "evals" / "corpora" / f"{path.stem}-{digest[:10]}")
+    corpus = squad_corpus(data, path, digest, workspace)
     items = data.items(limit, seed)
     info = {"layout": "squad", "path": str(path.resolve()), "limit": limit, "seed": seed, "sha256": digest, "items": len(items)}
     return EvalData(path.stem, items, info, [corpus])

@@ -58,12 +58,22 @@ def diff_runs(
             raise RagtuneError(f"variants '{va}' of {a.id} and '{vb}' of {b.id} share no query")
         metrics = list(dict.fromkeys(m for q in shared for m in rows_a[q]["metrics"] if m in rows_b[q]["metrics"]))
         for metric in [*metrics, "latency_ms"]:
-            pairs = [(_value(rows_a[q], metric), _value(rows_b[q], metric)) for q in shared]
-            defined = [(x, y) for x, y in pairs if x is not None and y is not None]
-            if defined:
-                xs, ys = zip(*defined)
-                diffs.append(MetricDiff(va, vb, metric, paired_difference(xs, ys, resamples=resamples, seed=seed)))
+            result = paired_metric(rows_a, rows_b, metric, resamples=resamples, seed=seed)
+            if result is not None:
+                diffs.append(MetricDiff(va, vb, metric, result))
     return diffs
+
+
+def paired_metric(rows_a: dict[str, dict], rows_b: dict[str, dict], metric: str, *,  # type: ignore[type-arg]
+                  resamples: int = 10_000, seed: int = 0) -> PairedDifference | None:
+    """B minus A on ``metric`` (or ``latency_ms``) over the queries (id -> row) both define it
+    for; None when there is none."""
+    pairs = [(_value(rows_a[q], metric), _value(rows_b[q], metric)) for q in rows_a if q in rows_b]
+    defined = [(x, y) for x, y in pairs if x is not None and y is not None]
+    if not defined:
+        return None
+    xs, ys = zip(*defined)
+    return paired_difference(xs, ys, resamples=resamples, seed=seed)
 
 
 def _value(row: dict, metric: str) -> float | None:  # type: ignore[type-arg]

@@ -68,7 +68,7 @@ def _metric_bars(entries: list[tuple[str, EvalRun, str]]) -> str:
     return figure_png(fig)
 
 
-def _latency_plot(entries: list[tuple[str, EvalRun, str]]) -> str:
+def latency_plot(entries: list[tuple[str, EvalRun, str]]) -> str:
     fig, ax = figure(max(6, 1.5 * len(entries) + 2), 4)
     data = [[r["timings_ms"].get("total", 0.0) for r in run.rows_of(v)] for _, run, v in entries]
     ax.boxplot(data, showfliers=True)
@@ -154,7 +154,7 @@ def render_report(runs: Sequence[EvalRun], path: Path) -> Path:
         for r in runs
     )
     plots = [img_tag(_metric_bars(entries), "metrics", "mean metric per variant"),
-             img_tag(_latency_plot(entries), "latency", "latency distribution per variant")]
+             img_tag(latency_plot(entries), "latency", "latency distribution per variant")]
     curve = _recall_curve(entries)
     if curve:
         plots.append(img_tag(curve, "recall", "recall at k per variant"))

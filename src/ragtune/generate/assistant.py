@@ -33,6 +33,14 @@ def relevance(question_terms: set[str], hit: Hit) -> tuple[float | None, float]:
 SAMPLING_KEYS = frozenset({"max_tokens", "temperature", "top_p", "seed", "stop"})
 
 
+def generation_options(config: LLMConfig, json_schema: Mapping[str, Any] | None = None) -> GenerationOptions:
+    """The ``[llm]`` sampling settings as the options of one generation."""
+    return GenerationOptions(
+        max_tokens=config.max_tokens, temperature=config.temperature, top_p=config.top_p,
+        repeat_penalty=config.repeat_penalty, seed=config.seed, json_schema=json_schema,
+    )
+
+
 class AnswerStream:
     """Iterate for the answer's text as it is generated; ``answer`` is set when iteration ends."""
 
@@ -181,15 +189,10 @@ class Assistant:
         return (dense is not None and dense >= self.config.min_similarity) or overlap >= self.config.min_term_overlap
 
     def _options(self, json_schema: Mapping[str, Any] | None, sampling: Mapping[str, Any]) -> GenerationOptions:
-        cfg = self.llm_config
         unknown = set(sampling) - SAMPLING_KEYS
         if unknown:
             raise GenerationError(f"unknown sampling option(s): {', '.join(sorted(unknown))}")
-        options = GenerationOptions(
-            max_tokens=cfg.max_tokens, temperature=cfg.temperature, top_p=cfg.top_p,
-            repeat_penalty=cfg.repeat_penalty, seed=cfg.seed,
-            json_schema=json_schema,
-        )
+        options = generation_options(self.llm_config, json_schema)
         given = {k: (tuple(v) if k == "stop" else v) for k, v in sampling.items() if v is not None}
         return replace(options, **given)
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ragtune.atomic_files import write_text_atomic
-from ragtune.evaluate.answer_metrics import normalize_answer
+from ragtune.evaluate.answer_metrics import answer_in_context, normalize_answer
 from ragtune.evaluate.data import Track, no_track
 from ragtune.evaluate.items import EvalItem, document_key
 from ragtune.generate.base import LLM, GenerationOptions, Message, complete
@@ -48,11 +48,6 @@ class RaftData:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in self.examples))
         return path
-
-
-def holds_answer(text: str, answers: Sequence[str]) -> bool:
-    haystack = f" {normalize_answer(text)} "
-    return any(normalize_answer(a) and f" {normalize_answer(a)} " in haystack for a in answers)
 
 
 def quoted_sentence(text: str, answer: str) -> str:
@@ -98,11 +93,11 @@ class RaftBuilder:
                 raise _Skip("no chunk of a relevant document was retrieved")
             return from_relevant[0]
         for hit in from_relevant:
-            if holds_answer(hit.text, item.answers):
+            if answer_in_context(item.answers, [hit.text]):
                 return hit
         for answer in item.answers:  # the question's words may miss it: look for the answer's own
             for hit in self._search(answer, "bm25"):
-                if (not relevant or document_key(hit, item.relevant) in relevant) and holds_answer(hit.text, item.answers):
+                if (not relevant or document_key(hit, item.relevant) in relevant) and answer_in_context(item.answers, [hit.text]):
                     return hit
         raise _Skip("no chunk holds a gold answer (it may span two chunks)")
 
