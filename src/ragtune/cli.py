@@ -289,6 +289,10 @@ def ask(
     model: Annotated[
         Optional[str], typer.Option("--model", "-m", help="Answer with this model: name@production, name@v3 or an [llm] model.")
     ] = None,
+    answer_mode: Annotated[
+        Optional[str],
+        typer.Option("--answer-mode", help="generate (the model writes the answer) or extract (quoted from the sources, no model)."),
+    ] = None,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -300,14 +304,19 @@ def ask(
     from ragtune.generate.structured import load_schema
 
     principal, parsed = _query_scope(user, groups, mode, filters)
+    if answer_mode not in (None, "generate", "extract"):
+        raise _fail(f"--answer-mode: '{answer_mode}' is not one of: generate, extract")
     try:
         schema = load_schema(json_schema) if json_schema else None
         ws = _workspace(workspace)
-        assistant = open_assistant(ws, _with_model(ws, model) if model else None)
+        config = _with_model(ws, model) if model else ws.load_config()
+        chosen = answer_mode or config.answer.mode
+        assistant = open_assistant(ws, config, with_llm=chosen == "generate")
     except RagtuneError as exc:
         raise _fail(str(exc)) from None
     try:
-        running = assistant.stream(question, principal, k=k, mode=mode, filters=parsed, json_schema=schema)  # type: ignore[arg-type]
+        running = assistant.stream(question, principal, k=k, mode=mode, filters=parsed, json_schema=schema,  # type: ignore[arg-type]
+                                   answer_mode=chosen)  # type: ignore[arg-type]
         for piece in running:
             if stream and as_json:
                 print(json.dumps({"delta": piece}, ensure_ascii=False), flush=True)
@@ -325,8 +334,15 @@ def ask(
         return
     if stream:
         print()
+        if answer.rejected_text is not None:
+            # The streamed text failed the citation check: say so, then show what replaces it.
+            console.print("[bold yellow]✗ the text above is not supported by the sources; quoted from them instead:[/]",
+                          highlight=False)
+            console.print(answer.text, markup=False, highlight=False)
     else:
         console.print(answer.text, markup=False, highlight=False)
+    if answer.supported is False and answer.rejected_text is None:
+        console.print("[bold yellow]✗ not supported by the sources[/]", highlight=False)
     _print_citations(answer)
 
 
@@ -346,7 +362,7 @@ def _print_citations(answer) -> None:  # type: ignore[no-untyped-def]
             continue
         seen.add((citation.number, citation.quote))
         where = _shown(citation.source) + (f", page {citation.page}" if citation.page is not None else "")
-        mark = " (attributed)" if citation.origin == "attributed" else ""
+        mark = {"attributed": " (attributed)", "quoted": " (quoted verbatim)"}.get(citation.origin, "")
         console.print(f"  [{citation.number}] {where}{mark}", markup=False, highlight=False)
         console.print(f'      "{" ".join(citation.quote.split())}"', markup=False, highlight=False, style="dim")
     for rejected in answer.rejected:
@@ -354,9 +370,10 @@ def _print_citations(answer) -> None:  # type: ignore[no-untyped-def]
     for flag in answer.flags:
         console.print(f"  [yellow]note:[/] {flag}", highlight=False)
     t = {name: seconds * 1000 for name, seconds in answer.timings.items()}
-    stages = ("retrieve", "rerank", "time_to_first_token", "generate", "total")
+    stages = ("retrieve", "rerank", "time_to_first_token", "generate", "read", "total")
     parts = [f"{name.replace('_', ' ')} {t[name]:.0f} ms" for name in stages if t.get(name)]
-    tokens = f" · {answer.usage.prompt_tokens}+{answer.usage.completion_tokens} tokens" if answer.found else " · model not called"
+    called = answer.found and answer.mode != "extract"
+    tokens = f" · {answer.usage.prompt_tokens}+{answer.usage.completion_tokens} tokens" if called else " · model not called"
     console.print(f"[dim]{answer.model} · {' · '.join(parts)}{tokens}[/]", highlight=False)
 
 

@@ -256,6 +256,19 @@ class AnswerConfig(_Section):
     attribute_uncited: bool = True
     """Add a citation (marked ``attributed``) to an uncited sentence that a source supports."""
     not_found_text: str = "I could not find this in the documents available to you."
+    mode: Literal["generate", "extract"] = "generate"
+    """``generate`` writes the answer with the language model; ``extract`` calls no model and
+    answers with the shortest span of the visible sources that answers, quoting its sentence."""
+    on_unsupported: Literal["quote", "flag", "show"] = "quote"
+    """A generated answer no sentence of which a source supports (or that states a number no
+    source states): ``quote`` shows the extractive answer instead (the generated text is kept as
+    ``rejected_text``), ``flag`` shows it marked as not supported, ``show`` shows it as it is."""
+    scorer: str | None = None
+    """Scores answer candidates in ``extract`` mode: none is the built-in scorer (embedding cosine,
+    term, number and column-name overlap); a registered reader (``name@v2``) or a local
+    sentence-transformers CrossEncoder folder is a trained one."""
+    max_evidence: int = Field(default=2, ge=1)
+    """Most source sentences quoted under an extractive answer."""
 
 
 class ModelPrice(_Section):

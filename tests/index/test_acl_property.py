@@ -14,7 +14,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ragtune.config import RetrievalConfig
+from ragtune.config import AnswerConfig, RetrievalConfig
+from ragtune.generate.answer_scorer import FeatureAnswerScorer
+from ragtune.generate.assistant import Assistant
+from ragtune.generate.extractive import ExtractiveReader
 from ragtune.index.base import SearchRequest
 from ragtune.index.filters import evaluate
 from ragtune.index.sqlite_store import SqliteStore
@@ -27,6 +30,8 @@ from tests.index.corpus import WORDS, chunk_document, make_document, write_for
 EXAMPLES = int(os.environ.get("RAGTUNE_ACL_EXAMPLES", "1000"))
 GROUPS = ["public", "hr", "it", "sales", "legal", "exec"]
 USERS = ["ann", "ben", "cat", "dan"]
+ANSWER_ALL = AnswerConfig(mode="extract", min_similarity=-1.0, min_term_overlap=0.0)  # every hit passes the gate
+READER = ExtractiveReader(FeatureAnswerScorer(EMBEDDER))
 
 documents = st.lists(
     st.tuples(
@@ -127,6 +132,12 @@ def test_graph_search_and_hybrid_never_leak(docs, principal, query, flt) -> None
                 assert {h.chunk_id for h in hits} <= visible_ids
                 if mode == "dense":
                     assert len(hits) == min(5, len(visible_ids)), "the filter must not starve the result list"
+            # An extractive answer quotes only what the principal may see.
+            answer = Assistant(retriever, None, config=ANSWER_ALL, reader=READER).ask(text, principal, filters=flt)
+            assert answer.found == bool(visible_ids)
+            for quote in answer.evidence:
+                assert quote.chunk_id in visible_ids
+                assert quote.quote in next(h.text for h in answer.sources if h.chunk_id == quote.chunk_id)
             for document in built:
                 shown = store.document(document.id, principal)
                 assert (shown is not None) == document.access.visible_to(principal)

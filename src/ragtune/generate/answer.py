@@ -39,6 +39,19 @@ class Answer:
     """The parsed JSON when a JSON schema was requested."""
     flags: list[str] = field(default_factory=list)
     """Notes a reader must see: a cut-off answer, withheld text, sources left out for space."""
+    mode: str = "generate"
+    """How ``text`` was made: ``generate`` (the model wrote it), ``extract`` (quoted from the
+    sources, no model) or ``quoted`` (the model's answer was not supported by the sources, so the
+    extractive answer replaced it: the model's text is ``rejected_text``)."""
+    rejected_text: str | None = None
+    supported: bool | None = None
+    """False when a generated answer is not supported by its sources (shown only with
+    ``on_unsupported = "flag"`` or ``"show"``); None when it was not checked (JSON output)."""
+
+    @property
+    def evidence(self) -> list[Citation]:
+        """The verbatim quotes an extractive (or quoted) answer rests on."""
+        return [c for c in self.citations if c.origin == "quoted"]
 
     @property
     def cited_sources(self) -> list[Hit]:
@@ -63,4 +76,8 @@ class Answer:
             "finish_reason": self.finish_reason,
             "data": self.data,
             "flags": self.flags,
+            "answer_mode": self.mode,
+            "evidence": [c.to_dict() for c in self.evidence],
+            "rejected_text": self.rejected_text,
+            "supported": self.supported,
         }

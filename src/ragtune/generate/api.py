@@ -6,10 +6,13 @@ import numpy as np
 
 from ragtune.config import RagtuneConfig
 from ragtune.embed.base import Embedder
+from ragtune.generate.answer_scorer import AnswerScorer, FeatureAnswerScorer
 from ragtune.generate.assistant import Assistant
+from ragtune.generate.extractive import ExtractiveReader
 from ragtune.generate.base import LLM
 from ragtune.generate.citations import Similarity
 from ragtune.retrieve.api import open_retriever
+from ragtune.retrieve.retriever import Retriever
 from ragtune.workspace import Workspace
 
 
@@ -23,23 +26,44 @@ def embedding_similarity(embedder: Embedder) -> Similarity:
     return similarity
 
 
-def open_assistant(workspace: Workspace, config: RagtuneConfig | None = None, *, llm: LLM | None = None) -> Assistant:
-    """An assistant over the workspace index with the configured model; ``close_assistant`` frees both."""
+def open_reader(config: RagtuneConfig, retriever: Retriever) -> ExtractiveReader:
+    """The extractive reader: ``[answer] scorer`` (a trained cross-encoder) or the built-in
+    feature scorer on the retriever's embedder."""
+    scorer: AnswerScorer
+    if config.answer.scorer:
+        from ragtune.retrieve.rerank import CrossEncoderReranker
+
+        scorer = CrossEncoderReranker(config.answer.scorer)
+    else:
+        scorer = FeatureAnswerScorer(retriever.embedder)
+    return ExtractiveReader(scorer, max_evidence=config.answer.max_evidence)
+
+
+def open_assistant(
+    workspace: Workspace, config: RagtuneConfig | None = None, *, llm: LLM | None = None, with_llm: bool | None = None
+) -> Assistant:
+    """An assistant over the workspace index with the configured model; ``close_assistant`` frees both.
+
+    ``with_llm=False`` loads no language model (only extractive answers); by default one is
+    loaded unless ``[answer] mode`` is ``extract``."""
     from ragtune.generate.factory import build_llm
 
     config = config or workspace.load_config()
+    with_llm = (config.answer.mode == "generate" or llm is not None) if with_llm is None else with_llm
     retriever = open_retriever(workspace, config)
     try:
-        llm = llm or build_llm(config.llm)
+        reader = open_reader(config, retriever)
+        llm = (llm or build_llm(config.llm)) if with_llm else None
     except BaseException:
         retriever.store.close()
         raise
     similarity = None
     if config.answer.semantic_threshold is not None and retriever.embedder is not None:
         similarity = embedding_similarity(retriever.embedder)
-    return Assistant(retriever, llm, config.llm, config.answer, similarity)
+    return Assistant(retriever, llm, config.llm, config.answer, similarity, reader)
 
 
 def close_assistant(assistant: Assistant) -> None:
     assistant.retriever.store.close()
-    assistant.llm.close()
+    if assistant.llm is not None:
+        assistant.llm.close()

@@ -9,16 +9,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Literal
 
 from ragtune.config import AnswerConfig, LLMConfig
 from ragtune.errors import GenerationError
 from ragtune.generate.answer import Answer
 from ragtune.generate.base import LLM, GenerationOptions, Message, Usage
-from ragtune.generate.citations import CitationVerifier, Similarity, VerifierSettings
+from ragtune.generate.citations import MARKER, CitationVerifier, Similarity, VerifierSettings
+from ragtune.generate.extractive import ExtractiveReader
 from ragtune.generate.prompt import LeakGuard, build_prompt, system_prompt
 from ragtune.generate.structured import check_schema, parse_against, strings_in
-from ragtune.generate.terms import content_terms, coverage
+from ragtune.generate.terms import content_terms, coverage, is_number
 from ragtune.index.base import Hit
 from ragtune.retrieve.retriever import Mode, Retriever
 from ragtune.types import Principal
@@ -29,6 +30,10 @@ def relevance(question_terms: set[str], hit: Hit) -> tuple[float | None, float]:
     dense = hit.scores.get("dense")
     return dense, coverage(question_terms, set(content_terms(hit.text)))
 
+
+AnswerMode = Literal["generate", "extract"]
+REPLACED_FLAG = "the generated answer was not supported by the sources, so this answer is quoted from them"
+UNSUPPORTED_FLAG = "not supported by the sources: no source states what this answer says"
 
 SAMPLING_KEYS = frozenset({"max_tokens", "temperature", "top_p", "seed", "stop"})
 
@@ -63,13 +68,17 @@ class Assistant:
     def __init__(
         self,
         retriever: Retriever,
-        llm: LLM,
+        llm: LLM | None,
         llm_config: LLMConfig | None = None,
         config: AnswerConfig | None = None,
         similarity: Similarity | None = None,
+        reader: ExtractiveReader | None = None,
     ) -> None:
+        """``llm`` may be None when every answer is extractive (``answer.mode = "extract"``);
+        ``reader`` answers in extract mode and replaces unsupported generated answers (``quote``)."""
         self.retriever = retriever
         self.llm = llm
+        self.reader = reader
         self.llm_config = llm_config or LLMConfig()
         self.config = config or AnswerConfig()
         self.system = system_prompt(self.config.not_found_text)
@@ -97,18 +106,87 @@ class Assistant:
         json_schema: Mapping[str, Any] | None = None,
         history: Sequence[Message] = (),
         sampling: Mapping[str, Any] | None = None,
+        answer_mode: AnswerMode | None = None,
     ) -> AnswerStream:
         """``history``: earlier turns of a chat, given to the model before the question (retrieval
         uses the question alone). ``sampling``: per-request ``max_tokens``, ``temperature``,
-        ``top_p``, ``seed`` or ``stop`` in place of the ``[llm]`` settings."""
+        ``top_p``, ``seed`` or ``stop`` in place of the ``[llm]`` settings. ``answer_mode``:
+        ``generate`` or ``extract`` in place of ``[answer] mode``."""
         if not question.strip():
             raise GenerationError("the question is empty")
+        answer_mode = answer_mode or self.config.mode
+        if answer_mode not in ("generate", "extract"):
+            raise GenerationError(f"answer mode '{answer_mode}' is not one of: generate, extract")
+        if answer_mode == "extract":
+            if json_schema is not None:
+                raise GenerationError("JSON-schema answers need a language model: use answer mode 'generate'")
+            if self.reader is None:
+                raise GenerationError("answer mode 'extract' needs an extractive reader")
+        elif self.llm is None:
+            raise GenerationError("no language model is loaded: only answer mode 'extract' is available")
         if json_schema is not None:
             check_schema(json_schema)
         stream = AnswerStream(iter(()))
         options = self._options(json_schema, sampling or {})
-        stream._pieces = self._run(stream, question, principal, k, mode, filters, options, history)
+        if answer_mode == "extract":
+            stream._pieces = self._extract(stream, question, principal, k, mode, filters)
+        else:
+            stream._pieces = self._run(stream, question, principal, k, mode, filters, options, history)
         return stream
+
+    @property
+    def identity(self) -> str:
+        return self.llm.identity if self.llm is not None else self._extract_identity
+
+    @property
+    def _extract_identity(self) -> str:
+        return f"extractive ({self.reader.scorer.identity})" if self.reader is not None else "extractive"
+
+    def _retrieve(
+        self, question: str, principal: Principal, k: int | None, mode: Mode | None, filters: Mapping[str, Any] | None,
+        model: str,
+    ) -> tuple[Answer, list[Hit], float]:
+        """Search as the principal; (the answer so far, the relevant hits, start time)."""
+        started = time.perf_counter()
+        retrieval = self.retriever.search(
+            question, principal, k=k or max(self.retriever.config.k, self.config.max_sources), mode=mode, filters=filters
+        )
+        rerank = retrieval.timings.get("rerank", 0.0)
+        answer = Answer(question, "", False, model, principal.user_id, hits=retrieval.hits)
+        answer.timings.update(retrieve=retrieval.timings["total"] - rerank, rerank=rerank)
+        question_terms = set(content_terms(question))
+        return answer, [hit for hit in retrieval.hits if self._relevant(question_terms, hit)], started
+
+    def _refuse(self, stream: AnswerStream, answer: Answer, started: float) -> Iterator[str]:
+        answer.text, answer.found = self.config.not_found_text, False
+        answer.timings["total"] = time.perf_counter() - started
+        stream.answer = answer
+        yield answer.text
+
+    def _extract(
+        self,
+        stream: AnswerStream,
+        question: str,
+        principal: Principal,
+        k: int | None,
+        mode: Mode | None,
+        filters: Mapping[str, Any] | None,
+    ) -> Iterator[str]:
+        answer, relevant, started = self._retrieve(question, principal, k, mode, filters, self._extract_identity)
+        answer.mode = "extract"
+        tick = time.perf_counter()
+        sources = relevant[: self.config.max_sources]
+        extraction = self.reader.read(question, sources) if sources else None  # type: ignore[union-attr]
+        answer.timings["read"] = time.perf_counter() - tick
+        if extraction is None:
+            yield from self._refuse(stream, answer, started)
+            return
+        answer.found, answer.sources, answer.supported = True, sources, True
+        answer.text, answer.citations, answer.faithfulness = extraction.text, extraction.quotes, 1.0
+        self._pin_pages(answer, principal)
+        answer.timings["total"] = time.perf_counter() - started
+        stream.answer = answer
+        yield answer.text
 
     def _run(
         self,
@@ -122,26 +200,15 @@ class Assistant:
         history: Sequence[Message] = (),
     ) -> Iterator[str]:
         cfg = self.config
-        started = time.perf_counter()
-        retrieval = self.retriever.search(
-            question, principal, k=k or max(self.retriever.config.k, cfg.max_sources), mode=mode, filters=filters
-        )
-        rerank = retrieval.timings.get("rerank", 0.0)
-        answer = Answer(question, "", False, self.llm.identity, principal.user_id, hits=retrieval.hits)
-        answer.timings.update(retrieve=retrieval.timings["total"] - rerank, rerank=rerank)
-
-        question_terms = set(content_terms(question))
-        relevant = [hit for hit in retrieval.hits if self._relevant(question_terms, hit)]
+        assert self.llm is not None
+        answer, relevant, started = self._retrieve(question, principal, k, mode, filters, self.llm.identity)
         if not relevant:
-            answer.text = cfg.not_found_text
-            answer.timings["total"] = time.perf_counter() - started
-            stream.answer = answer
-            yield answer.text
+            yield from self._refuse(stream, answer, started)
             return
 
         tick = time.perf_counter()
         prompt = build_prompt(
-            question, retrieval.hits, self.llm, system=self.system,
+            question, answer.hits, self.llm, system=self.system,
             max_sources=cfg.max_sources, reserve_tokens=options.max_tokens, history=history,
         )
         answer.found, answer.sources = True, prompt.sources
@@ -180,6 +247,9 @@ class Assistant:
 
         tick = time.perf_counter()
         self._verify(answer, guard.text, options.json_schema)
+        if options.json_schema is None:
+            self._apply_policy(answer, relevant)
+        self._pin_pages(answer, principal)
         answer.timings["verify"] = time.perf_counter() - tick
         answer.timings["total"] = time.perf_counter() - started
         stream.answer = answer
@@ -210,3 +280,54 @@ class Assistant:
         answer.rejected = verification.rejected
         answer.unsupported_sentences = verification.unsupported_sentences
         answer.faithfulness = verification.faithfulness
+
+    def _pin_pages(self, answer: Answer, principal: Principal) -> None:
+        """A quote's own page: a chunk spanning pages starts on one, its quote may be on the next."""
+        documents: dict[str, Any] = {}
+        for citation in answer.citations:
+            hit = answer.sources[citation.number - 1]
+            if hit.page is None or hit.page_end in (None, hit.page):
+                continue
+            if citation.document_id not in documents:
+                documents[citation.document_id] = self.retriever.store.document(citation.document_id, principal)
+            document = documents[citation.document_id]
+            if document is not None:
+                citation.page = document.page_at(citation.quote_start)
+
+    def _apply_policy(self, answer: Answer, relevant: Sequence[Hit]) -> None:
+        """Verified-or-quoted: a generated answer that no source supports is not shown as the
+        answer (``[answer] on_unsupported``)."""
+        answer.supported = is_supported(answer)
+        if answer.supported:
+            return
+        policy = self.config.on_unsupported
+        if policy == "flag":
+            answer.flags.append(UNSUPPORTED_FLAG)
+        if policy != "quote":
+            return
+        answer.rejected_text = answer.text
+        answer.mode = "quoted"
+        extraction = None
+        if self.reader is not None:
+            tick = time.perf_counter()
+            extraction = self.reader.read(answer.question, relevant[: self.config.max_sources])
+            answer.timings["read"] = time.perf_counter() - tick
+        if extraction is None:  # nothing to quote: an honest refusal, never the unsupported text
+            answer.text, answer.found, answer.citations = self.config.not_found_text, False, []
+            answer.flags.append("the generated answer was not supported by the sources and nothing could be quoted")
+            return
+        answer.sources = list(relevant[: self.config.max_sources])
+        answer.text, answer.citations, answer.faithfulness = extraction.text, extraction.quotes, 1.0
+        answer.flags.append(REPLACED_FLAG)
+
+
+def is_supported(answer: Answer) -> bool:
+    """False when the answer is empty, when none of its checked sentences is supported by a
+    source, or when it states a number that no source states (a wrong price or date is the
+    costliest error)."""
+    plain = MARKER.sub(" ", answer.text)
+    if not plain.strip() or answer.faithfulness == 0.0:
+        return False
+    stated = {t for t in content_terms(plain) if is_number(t)}
+    known = {t for hit in answer.sources for t in content_terms(hit.text) if is_number(t)} if stated else set()
+    return stated <= known

@@ -53,7 +53,9 @@ class Citation:
     sentence: str
     """The answer sentence this citation supports (markers removed)."""
     support: float
-    origin: Literal["model", "attributed"] = "model"
+    origin: Literal["model", "attributed", "quoted"] = "model"
+    """``model``: written by the model; ``attributed``: added to an uncited sentence its source
+    supports; ``quoted``: the verbatim evidence under an extractive answer."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

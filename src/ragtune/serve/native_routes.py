@@ -65,7 +65,7 @@ async def ask(body: AskRequest, request: Request, who: CallerDep) -> Any:
     started = time.perf_counter()
     loaded, running = await st.run(lambda: st.service.answer(
         body.question, who.principal, model=body.model, k=body.k, mode=body.mode, filters=body.filters,
-        json_schema=body.json_schema))
+        json_schema=body.json_schema, answer_mode=body.answer_mode))
     if not body.stream:
         answer = await st.run(running.result)
         cost = audit_answer(st, who, "ask", loaded, answer, time.perf_counter() - started)

@@ -52,7 +52,9 @@ def _extras(answer: Answer) -> dict[str, Any]:
         "citations": data["citations"],
         "sources": data["sources"],
         "ragtune": {"answer": answer.text, "found": answer.found, "faithfulness": data["faithfulness"],
-                    "flags": answer.flags, "timings_ms": data["timings_ms"], "data": answer.data},
+                    "flags": answer.flags, "timings_ms": data["timings_ms"], "data": answer.data,
+                    "answer_mode": answer.mode, "evidence": data["evidence"], "rejected_text": answer.rejected_text,
+                    "supported": answer.supported},
     }
 
 
@@ -81,7 +83,7 @@ async def chat_completions(body: ChatCompletionRequest, request: Request, who: C
     started = time.perf_counter()
     loaded, running = await st.run(lambda: st.service.answer(
         question, who.principal, model=body.model, history=history, sampling=_sampling(body),
-        json_schema=schema, **retrieval))
+        json_schema=schema, answer_mode=body.answer_mode, **retrieval))
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if not body.stream:
         answer = await st.run(running.result)

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 Mode = Literal["hybrid", "dense", "bm25"]
 
 
+AnswerMode = Literal["generate", "extract"]
+
 class Retrieval(BaseModel):
     """How to retrieve, where a request may choose (``[retrieval]`` otherwise)."""
 
@@ -77,6 +79,8 @@ class ChatCompletionRequest(BaseModel):
     response_format: ResponseFormat | None = None
     retrieval: Retrieval | None = None
     """ragtune's own field (``extra_body`` in the openai client): k, mode, metadata filters."""
+    answer_mode: AnswerMode | None = None
+    """ragtune's own field: ``generate`` or ``extract``; ``[answer] mode`` otherwise."""
 
 
 class EmbeddingRequest(BaseModel):
@@ -98,6 +102,8 @@ class AskRequest(Retrieval):
     json_schema: dict[str, Any] | None = None
     stream: bool = False
     """Server-sent events: ``delta`` events with text, then one ``answer`` event."""
+    answer_mode: AnswerMode | None = None
+    """``generate`` or ``extract`` (quoted from the sources, no model); ``[answer] mode`` otherwise."""
 
 
 class ClassifyRequest(BaseModel):

@@ -99,6 +99,7 @@ class Service:
         self._models: dict[str, LoadedModel] = {}
         self._classifiers: dict[str, Any] = {}
         self._load_lock = threading.Lock()
+        self._reader: Any = None
         self._ingest_lock = threading.Lock()
         self._cores = local_cores(self.config.cost, self.config.llm.threads)
 
@@ -141,8 +142,12 @@ class Service:
                 if key != DEFAULT_MODEL:  # the index, retrieval and answer settings stay the server's
                     tuned = config_with_model(self.workspace.config_path, self.workspace.models_dir, key)
                     config = self.config.model_copy(update={"llm": tuned.llm})
+                from ragtune.generate.api import open_reader
+
                 llm = build_llm(config.llm)
-                assistant = Assistant(self.retriever, llm, config.llm, config.answer, self.similarity)
+                if self._reader is None:  # one reader (its scorer may be a cross-encoder) serves every model
+                    self._reader = open_reader(self.config, self.retriever)
+                assistant = Assistant(self.retriever, llm, config.llm, config.answer, self.similarity, self._reader)
                 self._models[key] = LoadedModel(key, assistant, config, threading.Lock())
             return self._models[key]
 
@@ -165,12 +170,13 @@ class Service:
         mode: Any = None,
         filters: Mapping[str, Any] | None = None,
         json_schema: Mapping[str, Any] | None = None,
+        answer_mode: Any = None,
     ) -> tuple[LoadedModel, LockedAnswer]:
         """(the model, the answer: iterate it for text pieces, ``result()`` for the answer)."""
         loaded = self.model(model)
         running = loaded.assistant.stream(
             question, principal, k=k, mode=mode, filters=filters, json_schema=json_schema,
-            history=history, sampling=sampling,
+            history=history, sampling=sampling, answer_mode=answer_mode,
         )
         return loaded, LockedAnswer(running, loaded.lock)
 

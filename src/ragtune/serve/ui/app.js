@@ -67,6 +67,12 @@ const ragtune = (() => {
   function renderAnswer(answer) {
     const box = $("answer");
     box.replaceChildren();
+    // The streamed text failed the citation check: replace it, and say so.
+    const notice = $("answer-notice");
+    notice.hidden = !(answer.rejected_text || answer.supported === false);
+    notice.textContent = answer.rejected_text
+      ? "The generated answer was not supported by the sources; this answer is quoted from them."
+      : "Not supported by the sources: no source states what this answer says.";
     const byNumber = new Map();
     for (const c of answer.citations) if (!byNumber.has(c.number)) byNumber.set(c.number, c);
     const sourceOf = (n) => answer.sources.find((s) => s.number === n);
@@ -100,7 +106,7 @@ const ragtune = (() => {
 
   async function ask(question) {
     $("answer").textContent = ""; $("sources").replaceChildren(); $("document").hidden = true;
-    $("answer-meta").textContent = "…";
+    $("answer-notice").hidden = true; $("answer-meta").textContent = "…";
     const response = await api("/ask", { method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ question, stream: true }) });
     for await (const { event, data } of events(response)) {
