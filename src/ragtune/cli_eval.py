@@ -171,21 +171,31 @@ def eval_qa(
     ] = 0,
     user: EvalUserOption = "eval",
     groups: PrincipalGroupsOption = None,
+    answer_mode: Annotated[
+        Optional[str],
+        typer.Option("--answer-mode", help="Comma-separated answer modes to compare on the same questions: generate,extract."),
+    ] = None,
     as_json: JsonOption = False,
     report: ReportOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Score answers: exact match, token F1, faithfulness, citation precision/recall, refusals."""
+    """Score answers: exact match, token F1, answer hit (expected refusals included), faithfulness,
+    citation precision/recall, refusals."""
     from ragtune.evaluate.api import run_qa_eval
     from ragtune.evaluate.variants import Variant
     from ragtune.types import Principal
 
     ws = _workspace(workspace)
+    modes = _split_names([answer_mode]) if answer_mode else []
+    unknown = [m for m in modes if m not in ("generate", "extract")]
+    if unknown:
+        raise _fail(f"--answer-mode: {', '.join(unknown)} is not one of: generate, extract")
+    variants = [Variant(m, {"answer.mode": m}) for m in modes] or [Variant("configured")]
 
     def job(track, on_embedded):  # type: ignore[no-untyped-def]
         data = _dataset(None, squad, evalset, "test", limit, seed, ws, "--squad,--evalset")
         return run_qa_eval(
-            ws, data, [Variant("configured")], principal=Principal(user, frozenset(_split_names(groups))),
+            ws, data, variants, principal=Principal(user, frozenset(_split_names(groups))),
             judge_repeats=judge_repeats, track=track, on_embedded=on_embedded,
         )
 

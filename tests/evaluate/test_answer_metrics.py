@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from ragtune.evaluate.answer_metrics import (
+    RELATIVE_TOLERANCE,
+    answer_hit,
     answer_in_context,
     citation_precision,
     citation_recall,
@@ -50,3 +52,81 @@ def test_a_reasoned_answer_is_scored_on_its_last_answer_line() -> None:
     assert strip_markers(cot) == "240 people"
     assert strip_markers("First guess.\nanswer: 12\nAnswer : 14 days [1]") == "14 days"
     assert strip_markers("The answer: it depends [1].") == "The answer: it depends."  # not at a line start
+
+
+def test_answer_hit_needs_the_gold_as_whole_words_in_order() -> None:
+    assert answer_hit("Charge them in the fireproof charging cabinet in bay 3 [1].", ["bay 3"]) == 1.0
+    assert answer_hit("The Cabinet, in Bay 3!", ["bay 3"]) == 1.0
+    assert answer_hit("up to three days per week", ["three days"]) == 1.0
+    assert answer_hit("Employees wear safety glasses.", ["safety glasses"]) == 1.0
+    assert answer_hit("glasses for safety", ["safety glasses"]) == 0.0  # order matters
+    assert answer_hit("The IT desk number is 4400.", ["extension 4400"]) == 0.0
+    assert answer_hit("in the workshop's bay", ["bay 3"]) == 0.0
+    assert answer_hit("bay 30", ["bay 3"]) == 0.0
+    assert answer_hit("the bikeshed", ["bike"]) == 0.0  # whole words only
+    assert answer_hit("anything", []) == 0.0
+    assert answer_hit("anything", ["the", "!"]) == 0.0  # a gold that normalises to nothing
+
+
+def test_answer_hit_numbers_are_values_not_substrings() -> None:
+    assert answer_hit("It costs 899 EUR.", ["89"]) == 0.0
+    assert answer_hit("It costs 89 EUR.", ["899"]) == 0.0
+    assert answer_hit("Employees get 27 weeks.", ["27 days"]) == 0.0
+    assert answer_hit("Employees get 27 days.", ["7 days"]) == 0.0
+    assert answer_hit("27 weeks, 5 days", ["27 days"]) == 0.0  # the unit word must stand by its number
+    assert answer_hit("Employees receive 27 days of paid annual leave.", ["27 days"]) == 1.0
+    assert answer_hit("27 working days", ["27 days"]) == 1.0  # one word may stand between
+    assert answer_hit("27 paid working days", ["27 days"]) == 0.0
+    assert answer_hit("a one-year warranty", ["1 year"]) == 1.0
+    assert answer_hit("a warranty of 3 years", ["3 year"]) == 1.0  # a unit word's plural counts
+    assert answer_hit("twenty-seven days", ["27 days"]) == 1.0
+    assert answer_hit("version C200", ["200"]) == 0.0  # digits glued to a letter are part of a word
+
+
+def test_answer_hit_reads_thousands_decimals_and_percentages() -> None:
+    assert answer_hit("The band tops out at 1,200.", ["1200"]) == 1.0
+    assert answer_hit("The band tops out at 1200, not more.", ["1,200"]) == 1.0
+    assert answer_hit("pay is topped up to 80% of salary", ["80 %"]) == 1.0
+    assert answer_hit("pay is topped up to 80 percent of salary", ["80 %"]) == 1.0
+    assert answer_hit("eighty per cent", ["80%"]) == 1.0
+    assert answer_hit("pay is topped up to 80 of salary", ["80 %"]) == 0.0  # a gold percentage needs its %
+    assert answer_hit("about 80 %", ["80"]) == 1.0  # a bare gold number takes any unit
+    assert answer_hit("a 3.0 year warranty", ["3"]) == 1.0
+    assert answer_hit("3", ["3.0"]) == 1.0
+    assert answer_hit("At 17:00 on weekdays.", ["17:00"]) == 1.0
+    assert answer_hit("At 7:30 to 17:00.", ["07:30 to 17:00"]) == 1.0
+
+
+def test_answer_hit_tolerance_is_relative() -> None:
+    assert RELATIVE_TOLERANCE == 0.005
+    assert answer_hit("about 1,205 people", ["1200"]) == 1.0  # 0.4 %
+    assert answer_hit("about 1,210 people", ["1200"]) == 0.0  # 0.8 %
+    assert answer_hit("27.1 days", ["27 days"]) == 1.0
+    assert answer_hit("28 days", ["27 days"]) == 0.0
+    assert answer_hit("0 %", ["0%"]) == 1.0
+
+
+@pytest.mark.parametrize("prediction", ["EUR 899", "€899", "899 EUR", "899 euros", "899 €", "It costs EUR 899.",
+                                        "The Commuter 200 Belt costs 899 euro [1]."])
+def test_answer_hit_reads_every_way_of_writing_an_amount(prediction: str) -> None:
+    assert answer_hit(prediction, ["899 EUR"]) == 1.0
+    assert answer_hit(prediction, ["€899"]) == 1.0
+    assert answer_hit(prediction, ["899"]) == 1.0
+
+
+def test_answer_hit_amounts_need_their_currency() -> None:
+    assert answer_hit("It costs 899.", ["899 EUR"]) == 0.0
+    assert answer_hit("It costs $899.", ["899 EUR"]) == 0.0
+    assert answer_hit("It costs 899 GBP.", ["899 EUR"]) == 0.0
+    assert answer_hit("It costs 649 EUR; the belt 899.", ["899 EUR"]) == 0.0
+    assert answer_hit("Hotels: 120 EUR in most cities, 180 EUR in London.", ["180 EUR"]) == 1.0
+    assert answer_hit("Hotels: 120 EUR in most cities.", ["180 EUR"]) == 0.0
+    assert answer_hit("Meals are refunded up to 40 EUR per day.", ["40 EUR"]) == 1.0
+    assert answer_hit("Meals are refunded up to 40 EUR per day.", ["40 EUR per day"]) == 1.0
+    assert answer_hit("Meals are refunded up to 40 EUR a week.", ["40 EUR per day"]) == 0.0
+
+
+def test_answer_hit_takes_the_best_gold_answer() -> None:
+    assert answer_hit("up to three days per week", ["27 days", "3 days"]) == 1.0
+    assert answer_hit("up to three days per week", ["27 days", "4 days"]) == 0.0
+    assert answer_hit("", ["27 days"]) == 0.0

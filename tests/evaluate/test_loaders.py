@@ -79,3 +79,19 @@ def test_evalset_with_no_usable_line_is_an_error(tmp_path: Path) -> None:
         load_evalset(path)
     with pytest.raises(EvalDataError, match="cannot read"):
         load_evalset(tmp_path / "absent.jsonl")
+
+
+def test_evalset_reads_expect_refusal_and_names_the_line_of_a_bad_one(tmp_path: Path) -> None:
+    path = tmp_path / "refusals.jsonl"
+    lines = [
+        json.dumps({"id": "must-refuse", "question": "Salary of the CEO?", "expect_refusal": True}),
+        json.dumps({"id": "may-answer", "question": "Leave days?", "expect_refusal": False}),
+        json.dumps({"id": "unsaid", "question": "Hotel cap?"}),
+        json.dumps({"id": "bad", "question": "Refuse?", "expect_refusal": "yes"}),
+        json.dumps({"id": "bad-number", "question": "Refuse?", "expect_refusal": 1}),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    data = load_evalset(path)
+    assert [(i.id, i.expect_refusal) for i in data.items] == [("must-refuse", True), ("may-answer", False), ("unsaid", False)]
+    assert data.errors == (f"{path}:4: 'expect_refusal' must be true or false, found \"yes\"",
+                           f"{path}:5: 'expect_refusal' must be true or false, found 1")

@@ -4,14 +4,26 @@ SmolLM2: access control holds inside evaluations, answers are scored, the judge 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli import run
+from tests.test_cli import RAGTUNE, run
 
 REPO = Path(__file__).resolve().parents[2]
+REFUSED = {"leave-employee", "salary-b3-employee", "password-length-visitor"}
+"""The questions whose relevant documents the asker may not see (HR folder, security policy)."""
+
+
+def run_long(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``run`` with room for the whole sample set: every answered question costs SmolLM2 an answer
+    and two judge calls, minutes on two cores, past ``run``'s 120 s limit."""
+    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    environment.pop("RAGTUNE_WORKSPACE", None)
+    return subprocess.run([str(RAGTUNE), *args], cwd=cwd, env=environment, capture_output=True, text=True, timeout=1800)
 
 
 @pytest.mark.integration
@@ -31,10 +43,13 @@ def test_eval_qa_and_retrieval_on_the_sample_corpus(tmp_path: Path) -> None:
     assert rows["leave-hr"]["metrics"]["hit@10"] == 1.0
     assert rows["leave-employee"]["metrics"]["hit@10"] == 0.0  # the HR folder is invisible to erik
     assert all(rows[q]["metrics"]["hit@10"] == 1.0 for q in ("hotel-cap", "remote-days", "belt-price"))
+    assert len(rows) >= 15  # every file type of the sample corpus has its questions
+    assert {q for q, r in rows.items() if r["metrics"]["hit@10"] == 0.0} == REFUSED
+    assert all(rows[q]["metrics"]["hit@10"] == 1.0 for q in rows.keys() - REFUSED)
 
     report = tmp_path / "qa.html"
-    qa = run("eval", "qa", "--evalset", str(evalset), "--judge-repeats", "2", "--workspace", str(ws), "--json",
-             "--report", str(report), cwd=tmp_path)
+    qa = run_long("eval", "qa", "--evalset", str(evalset), "--judge-repeats", "2", "--workspace", str(ws), "--json",
+                  "--report", str(report), cwd=tmp_path)
     assert qa.returncode == 0, qa.stderr
     result = json.loads(qa.stdout)
     summary = result["summary"]["configured"]
@@ -44,10 +59,17 @@ def test_eval_qa_and_retrieval_on_the_sample_corpus(tmp_path: Path) -> None:
     assert "27" not in employee["answer"] and employee["metrics"]["context_hit"] == 0.0
     assert hr["metrics"]["refused"] == 0.0 and hr["metrics"]["context_hit"] == 1.0
     assert hr["metrics"]["answer_in_context"] == 1.0  # "27 days" was in what the model read
-    assert summary["metrics"]["refused"] == pytest.approx(0.2)
+    # Exactly the questions whose documents the asker may not see are refused, and that is correct.
+    assert {q for q, r in rows.items() if r["metrics"]["refused"]} == REFUSED
+    assert summary["metrics"]["refused"] == pytest.approx(len(REFUSED) / len(rows))
+    assert {q for q, r in rows.items() if r["expects_refusal"]} == REFUSED
+    for q in REFUSED:
+        assert rows[q]["metrics"]["answer_hit"] == 1.0 and rows[q]["completion_tokens"] == 0, q
+        assert rows[q]["metrics"]["context_hit"] == 0.0 and rows[q]["metrics"]["answer_in_context"] == 0.0, q
+    assert "58000" not in rows["salary-b3-employee"]["answer"] and "14" not in rows["password-length-visitor"]["answer"]
     for row in rows.values():
         m = row["metrics"]
-        assert 0 <= m["f1"] <= 1 and m["exact_match"] in (0.0, 1.0)
+        assert 0 <= m["f1"] <= 1 and m["exact_match"] in (0.0, 1.0) and m["answer_hit"] in (0.0, 1.0)
         if not m["refused"]:
             assert row["prompt_tokens"] > 0 and row["cost_usd"] > 0
             assert len(row["judge_scores"]) == 2 and all(s is None or 0 <= s <= 1 for s in row["judge_scores"])
@@ -56,3 +78,4 @@ def test_eval_qa_and_retrieval_on_the_sample_corpus(tmp_path: Path) -> None:
     assert summary["cost_per_1k_queries_usd"] > 0
     page = report.read_text()
     assert page.count("data:image/png;base64,") == 2 and "lowest f1" in page  # no recall curve for answers
+    assert "<th>answer_hit</th>" in page

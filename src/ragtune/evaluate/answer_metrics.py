@@ -1,15 +1,21 @@
-"""Answer metrics: SQuAD exact match and token F1, answer-in-context, citation precision/recall.
+"""Answer metrics: SQuAD exact match and token F1, answer hit (gold contained, numbers with a
+tolerance), answer-in-context, citation precision/recall.
 
-Normalisation is the official SQuAD v1.1 script's: lower case, punctuation and the articles
-a/an/the removed, whitespace collapsed. Every score is the best over the gold answers.
+Normalisation for EM, F1 and answer-in-context is the official SQuAD v1.1 script's: lower case,
+punctuation and the articles a/an/the removed, whitespace collapsed. ``answer_hit`` reads numbers
+before punctuation is dropped (its own rules, in its docstring). Every score is the best over the
+gold answers.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import string
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
@@ -56,3 +62,152 @@ def citation_recall(cited: Iterable[str], relevant: Iterable[str]) -> float | No
     """Share of the relevant documents the answer cites; None when nothing is judged relevant."""
     relevant_set = set(relevant)
     return len(set(cited) & relevant_set) / len(relevant_set) if relevant_set else None
+
+
+# -- answer hit ------------------------------------------------------------------------------------
+
+RELATIVE_TOLERANCE = 0.005
+"""Two numbers are the same amount when they differ by at most 0.5 % of the larger one."""
+UNIT_GAP = 1
+"""Words the prediction may put between a gold number and the gold word next to it
+("27 working days" holds "27 days")."""
+
+CURRENCIES = {
+    "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
+    "$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD",
+    "£": "GBP", "gbp": "GBP",
+    "chf": "CHF",
+}
+"""Currency symbols and words (lower case) and the code they stand for."""
+
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+}
+_TOKEN = re.compile(
+    r"(?P<number>(?<![^\W\d_])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)|(?<![^\W\d_])\d+(?:\.\d+)?)"
+    r"|(?P<symbol>[€$£%])"
+    r"|(?P<word>\w*[^\W\d_]\w*)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Amount:
+    value: float
+    unit: str | None
+    """``%``, a currency code, or None for a bare number."""
+
+
+_Token = str | _Amount
+
+
+def _raw_tokens(text: str) -> list[tuple[str, str]]:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return [(m.lastgroup or "", m.group()) for m in _TOKEN.finditer(text)]
+
+
+def _number_word(raw: list[tuple[str, str]], i: int) -> tuple[float, int] | None:
+    """The value of a number word at ``raw[i]`` and how many tokens it spans ("twenty seven")."""
+    kind, word = raw[i]
+    if kind != "word" or word not in _NUMBER_WORDS:
+        return None
+    value = _NUMBER_WORDS[word]
+    if 20 <= value <= 90 and i + 1 < len(raw) and raw[i + 1][0] == "word" and 1 <= _NUMBER_WORDS.get(raw[i + 1][1], 0) <= 9:
+        return value + _NUMBER_WORDS[raw[i + 1][1]], 2
+    return value, 1
+
+
+def _tokens(text: str) -> list[_Token]:
+    """Words and amounts: a number takes the ``%``/"percent"/"per cent" or the currency right
+    after it, else a currency right before it; articles and punctuation are dropped."""
+    raw = _raw_tokens(text)
+    out: list[_Token] = []
+    pending: str | None = None  # a currency waiting for the number after it
+    i = 0
+    while i < len(raw):
+        kind, token = raw[i]
+        spelled = _number_word(raw, i)
+        if kind == "number" or spelled is not None:
+            value, i = (float(token.replace(",", "")), i + 1) if spelled is None else (float(spelled[0]), i + spelled[1])
+            unit, pending = pending, None
+            following = raw[i][1] if i < len(raw) else ""
+            if following in ("%", "percent") or (following == "per" and i + 1 < len(raw) and raw[i + 1][1] == "cent"):
+                unit, i = "%", i + (2 if following == "per" else 1)
+            elif following in CURRENCIES:
+                if unit is None:
+                    unit = CURRENCIES[following]
+                i += 1
+            out.append(_Amount(value, unit))
+            continue
+        if pending is not None:  # a currency not followed by a number is a word
+            out.append(pending.lower())
+            pending = None
+        if token in CURRENCIES:
+            pending = CURRENCIES[token]
+        elif kind == "word" and token not in ("a", "an", "the"):
+            out.append(token)
+        i += 1
+    if pending is not None:
+        out.append(pending.lower())
+    return out
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def _same(gold: _Token, predicted: _Token, unit_word: bool) -> bool:
+    if isinstance(gold, _Amount):
+        return (isinstance(predicted, _Amount) and (gold.unit is None or gold.unit == predicted.unit)
+                and math.isclose(gold.value, predicted.value, rel_tol=RELATIVE_TOLERANCE))
+    if isinstance(predicted, _Amount):
+        return False
+    return gold == predicted or (unit_word and _singular(gold) == _singular(predicted))
+
+
+def _contains(predicted: list[_Token], gold: list[_Token]) -> bool:
+    def unit_word(j: int) -> bool:
+        return isinstance(gold[j], str) and any(
+            0 <= n < len(gold) and isinstance(gold[n], _Amount) for n in (j - 1, j + 1))
+
+    def rest(j: int, k: int) -> bool:  # gold[j:] matches from predicted[k], gold[j - 1] matched predicted[k - 1]
+        if j == len(gold):
+            return True
+        gap = UNIT_GAP if isinstance(gold[j], _Amount) != isinstance(gold[j - 1], _Amount) else 0
+        for skip in range(gap + 1):
+            at = k + skip
+            if at >= len(predicted) or (skip and isinstance(predicted[at - 1], _Amount)):
+                break
+            if _same(gold[j], predicted[at], unit_word(j)) and rest(j + 1, at + 1):
+                return True
+        return False
+
+    return bool(gold) and any(
+        _same(gold[0], p, unit_word(0)) and rest(1, k + 1) for k, p in enumerate(predicted))
+
+
+def answer_hit(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when some gold answer is contained in the prediction, else 0.0.
+
+    Both texts are read as a sequence of words and amounts (NFKC, lower case; punctuation and the
+    articles a/an/the dropped, so only whole words ever match):
+
+    - a number is digits with an optional decimal part and optional comma thousands groups
+      (``1,200`` is 1200, ``3.0`` is 3), or a number word (``three``, ``twenty-seven``); digits
+      glued to a letter before them are part of a word (``C200``);
+    - a number followed by ``%``, ``percent`` or ``per cent`` is a percentage (``80 %`` is
+      ``80%``); a number next to a currency in :data:`CURRENCIES`, after it or else before it,
+      is an amount of that currency (``EUR 899``, ``€899``, ``899 EUR``, ``899 euros``).
+
+    The gold answer's sequence must occur in the prediction's, in order and contiguous, except
+    that up to :data:`UNIT_GAP` words may stand between a number and the gold word beside it.
+    Numbers are equal within :data:`RELATIVE_TOLERANCE` (relative); a gold percentage or amount
+    needs the same unit in the prediction, a bare gold number matches whatever follows the number.
+    The word beside a gold number (its unit: ``27 days``, ``bay 3``) also matches its singular or
+    plural. So ``89`` misses ``899``, ``27 days`` misses ``27 weeks``, a gold of words only needs
+    those words in that order, and a gold that normalises to nothing never hits.
+    """
+    predicted = _tokens(prediction)
+    return float(any(_contains(predicted, _tokens(g)) for g in golds))

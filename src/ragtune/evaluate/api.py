@@ -128,7 +128,8 @@ def run_qa_eval(
     for group in _grouped_by_index(configs).values():
         target = data.prepare(workspace, group[0][1], on_embedded)
         for variant, variant_config in group:
-            assistant = open_assistant(target, variant_config)
+            # The judge needs the language model even where the answers are extracted without one.
+            assistant = open_assistant(target, variant_config, with_llm=True if judge_repeats else None)
             try:
                 judge = LLMJudge(assistant.llm, judge_repeats, seed=variant_config.llm.seed) if judge_repeats else None
                 rows = evaluate_answers(assistant, data.items, variant.name, variant_config, principal, judge=judge, track=track)

@@ -3,7 +3,8 @@
     {"question": "...", "answers": ["..."], "relevant_doc_ids": ["hr/leave.md"],
      "principal": {"user": "hanna", "groups": ["staff", "hr"]}, "id": "q1"}
 
-Only ``question`` is required. A malformed line is reported with its number and left out; the
+Only ``question`` is required; ``"expect_refusal": true`` marks a question the assistant must
+refuse (for that principal). A malformed line is reported with its number and left out; the
 rest of the set is still evaluated.
 """
 
@@ -53,6 +54,14 @@ def _principal(value: Any) -> Principal | None:
     return Principal(value["user"].strip(), frozenset(_strings(value.get("groups"), "principal.groups")))
 
 
+def _flag(value: Any, field: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ValueError(f"'{field}' must be true or false, found {json.dumps(value)}")
+    return value
+
+
 def parse_item(record: Any, default_id: str) -> EvalItem:
     if not isinstance(record, dict):
         raise ValueError(f"expected an object, found {type(record).__name__}")
@@ -65,6 +74,7 @@ def parse_item(record: Any, default_id: str) -> EvalItem:
         answers=tuple(a.strip() for a in _strings(record.get("answers"), "answers") if a.strip()),
         relevant=_relevant(record.get("relevant_doc_ids")),
         principal=_principal(record.get("principal")),
+        expect_refusal=_flag(record.get("expect_refusal"), "expect_refusal"),
     )
 
 

@@ -20,27 +20,37 @@ class EvalItem:
     ``id_field``), a source path, or the end of one (``hr/leave.md``)."""
     principal: Principal | None = None
     """Who asks; ``None`` means the run's default principal."""
+    expect_refusal: bool = False
+    """The right answer is a refusal (``expect_refusal: true`` in an eval set). Evaluations also
+    expect one when none of the relevant documents is visible to the principal."""
 
 
 def document_key(hit: Hit, relevant: Mapping[str, int]) -> str:
-    """The id under which a hit's document is judged: the relevant id it matches, else its source.
+    """The id under which a hit's document is judged: the relevant id it matches, else its source
+    (see :func:`source_key`)."""
+    return source_key(hit.source, relevant)
+
+
+def source_key(source: str, relevant: Mapping[str, int]) -> str:
+    """The id under which the document at ``source`` is judged: the relevant id it matches, else
+    ``source`` itself.
 
     A relevant id matches a record's own id (``corpus.jsonl#_id=42`` matches ``42``), the whole
     source, or the source's file by its trailing path segments (``/data/hr/leave.md`` and the rows of
     ``/data/prices.csv#row=3`` match ``hr/leave.md`` and ``prices.csv``).
     """
-    container, _, fragment = hit.source.rpartition("#") if "#" in hit.source else (hit.source, "", "")
+    container, _, fragment = source.rpartition("#") if "#" in source else (source, "", "")
     record = fragment.split("=", 1)[-1] if fragment else None
     if record is not None and record in relevant:
         return record
-    for candidate in (hit.source, container):
+    for candidate in (source, container):
         if candidate in relevant:
             return candidate
     path = container.replace("\\", "/")
     for key in relevant:
         if path.endswith("/" + key.lstrip("/")):
             return key
-    return hit.source  # unique per document, so unjudged documents never merge
+    return source  # unique per document, so unjudged documents never merge
 
 
 def ranked_documents(hits: Sequence[Hit], relevant: Mapping[str, int]) -> list[str]:

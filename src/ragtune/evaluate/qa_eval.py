@@ -1,5 +1,6 @@
 """Answer evaluation: every question through ``Assistant.ask`` as its principal, scored against
-its gold answers and relevant documents."""
+its gold answers and relevant documents, and against the refusal it should give when it expects
+one (``expect_refusal``, or no relevant document visible to its principal)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, Protocol
 
 from ragtune.config import RagtuneConfig
 from ragtune.evaluate.answer_metrics import (
+    answer_hit,
     answer_in_context,
     citation_precision,
     citation_recall,
@@ -19,8 +21,10 @@ from ragtune.evaluate.cost import local_cores, query_cost
 from ragtune.evaluate.data import Track, no_track
 from ragtune.evaluate.items import EvalItem, document_key, hit_summaries
 from ragtune.evaluate.judge import LLMJudge
+from ragtune.evaluate.visibility import RelevantVisibility
 from ragtune.generate.answer import Answer
 from ragtune.generate.citations import MARKER
+from ragtune.index.base import Store
 from ragtune.types import Principal
 
 _MARKER = re.compile(r"\s*" + MARKER.pattern, re.IGNORECASE)  # the verifier's markers, with the space before
@@ -52,20 +56,40 @@ def evaluate_answers(
     judge: LLMJudge | None = None,
     track: Track = no_track,
     retrieval: bool = True,
+    store: Store | None = None,
 ) -> list[dict[str, Any]]:
     """``assistant`` is anything with ``Assistant.ask``; with ``retrieval=False`` (a closed-book
-    model) the metrics of sources and citations are left undefined rather than scored 0."""
+    model) the metrics of sources and citations are left undefined rather than scored 0.
+
+    ``store`` (by default the answerer's ``retriever.store``, as ``Assistant`` has) decides which
+    items expect a refusal because none of their relevant documents is visible to their
+    principal; without one only items marked ``expect_refusal`` do. ``answer_hit`` scores a
+    refusal 1 where one is expected and 0 elsewhere.
+    """
+    if store is None and retrieval:
+        store = getattr(getattr(assistant, "retriever", None), "store", None)
+    visibility = RelevantVisibility(store) if store is not None else None
     cores = local_cores(config.cost, config.llm.threads)
     rows = []
     for item in track(items, f"answers {variant}", len(items)):
-        answer = assistant.ask(item.question, item.principal or principal)
+        who = item.principal or principal
+        answer = assistant.ask(item.question, who)
         relevant = {d for d, g in item.relevant.items() if g > 0}
         text = strip_markers(answer.text) if answer.found else ""
+        expects_refusal = item.expect_refusal or (
+            visibility is not None and visibility.hidden(item.relevant, who, (h.source for h in answer.sources)))
+        if expects_refusal:
+            hit: float | None = float(not answer.found)
+        elif item.answers:
+            hit = answer_hit(text, item.answers) if answer.found else 0.0
+        else:
+            hit = None
         given = [document_key(h, item.relevant) for h in answer.sources]
         cited = [document_key(h, item.relevant) for h in answer.cited_sources]
         metrics: dict[str, float | None] = {
             "exact_match": exact_match(text, item.answers) if item.answers else None,
             "f1": token_f1(text, item.answers) if item.answers else None,
+            "answer_hit": hit,
             "answer_in_context": (answer_in_context(item.answers, [h.text for h in answer.sources])
                                   if item.answers and retrieval else None),
             "context_hit": float(bool(relevant.intersection(given))) if relevant and retrieval else None,
@@ -86,6 +110,7 @@ def evaluate_answers(
             "question": item.question,
             "answer": answer.text,
             "gold": list(item.answers),
+            "expects_refusal": expects_refusal,
             "metrics": metrics,
             "judge_scores": list(judged.scores) if judged else None,
             "timings_ms": {k: round(v * 1000, 3) for k, v in answer.timings.items()},
