@@ -1,5 +1,5 @@
-"""``ragtune advise``: recommend prompting, RAG, fine-tuning or both from a questionnaire, with a
-12-month cost projection of each. A thin wrapper over ``ragtune.decide.advisor``."""
+"""``ragtune advise``: recommend prompting, RAG, extractive answers, fine-tuning or both from a
+questionnaire, with a 12-month cost projection of each. A thin wrapper over ``ragtune.decide.advisor``."""
 
 from __future__ import annotations
 
@@ -56,11 +56,27 @@ def _ask_one(name: str) -> Any:
             err_console.print(f"  {escape(exc.errors()[0]['msg'])}", highlight=False)
 
 
+def _relevant(name: str, given: dict[str, Any]) -> bool:
+    """Whether a question matters after the answers so far: ``quotable_answers`` only when quoting
+    could serve (free-text output, no style or classification to learn)."""
+    if name == "quotable_answers":
+        return given.get("output_format") == "free" and not given.get("style") and not given.get("classification")
+    return True
+
+
+def _ask_all() -> Questionnaire:
+    given: dict[str, Any] = {}
+    for name in Questionnaire.model_fields:
+        if _relevant(name, given):
+            given[name] = _ask_one(name)
+    return Questionnaire(**given)
+
+
 def _questionnaire(answers: Path | None) -> Questionnaire:
     if answers is not None:
         return load_questionnaire(answers)
     if _stdin_is_tty():
-        return Questionnaire(**{name: _ask_one(name) for name in Questionnaire.model_fields})
+        return _ask_all()
     err_console.print("no --answers and no terminal to ask on: using the default answers (see examples/advise.toml)",
                       highlight=False)
     return Questionnaire()
@@ -91,7 +107,8 @@ def advise_command(
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Recommend prompt engineering, RAG, fine-tuning or both (hybrid), with reasons and a 12-month cost projection.
+    """Recommend prompt engineering, RAG, extractive answers (extract), fine-tuning or both (hybrid), with reasons and a
+    12-month cost projection.
 
     Measurements of the latest compare run, when there is one, replace the cost model's assumptions.
     """

@@ -59,7 +59,7 @@ def compare_command(
     train_evalset: Annotated[
         Optional[Path], typer.Option("--train-evalset", help="Training questions (eval set JSONL with answers) for --eval.")
     ] = None,
-    arms: Annotated[str, typer.Option("--arms", help="Comma-separated: prompt,rag,ft,hybrid,raft.")] = "prompt,rag,ft,hybrid,raft",
+    arms: Annotated[str, typer.Option("--arms", help="Comma-separated: prompt,rag,extract,ft,hybrid,raft.")] = "prompt,rag,extract,ft,hybrid,raft",
     ft_model: Annotated[Optional[str], typer.Option("--ft-model", help="Registry reference of the ft/hybrid model.")] = None,
     raft_model: Annotated[Optional[str], typer.Option("--raft-model", help="Registry reference of the RAFT model.")] = None,
     train: Annotated[bool, typer.Option("--train", help="Fine-tune missing ft/raft models on the training questions now.")] = False,

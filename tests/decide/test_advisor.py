@@ -55,12 +55,12 @@ def test_decision_branch(answers, expected, driver):
     assert advice.recommendation == expected, advice.reasons
     reason_about(advice, driver)
     assert advice.evidence == "assumed"
-    assert set(advice.projections) == {"prompt", "rag", "ft", "hybrid"}
+    assert set(advice.projections) == {"prompt", "rag", "extract", "ft", "hybrid"}
 
 
 def test_access_control_rules_out_fine_tuning_alone():
     advice = advise(Questionnaire(access_control=True, private_knowledge=False, knowledge_changes="never"), CostModel())
-    assert advice.allowed == ["rag", "hybrid"]
+    assert advice.allowed == ["rag", "extract", "hybrid"]
     assert "cannot hide a document from one user" in reason_about(advice, "access_control = true")
 
 
@@ -283,6 +283,146 @@ def test_latest_compare_run_skips_other_kinds(tmp_path: Path):
     assert latest is not None and latest.id == RUN_ID
 
 
+# --- extract: retrieval + the extractive reader, no model call --------------------------------------
+
+QUOTABLE = [
+    pytest.param(dict(access_control=True), ["rag", "extract", "hybrid"], "access_control = true", id="acl"),
+    pytest.param(dict(needs_citations=True, private_knowledge=False), ["rag", "extract", "hybrid"],
+                 "needs_citations = true", id="citations"),
+    pytest.param(dict(knowledge_changes="weekly"), ["rag", "extract", "hybrid"], "knowledge_changes = weekly", id="changing"),
+    pytest.param(dict(knowledge_changes="never"), ["rag", "extract", "ft", "hybrid"], "knowledge_changes = never",
+                 id="static"),
+    pytest.param(dict(private_knowledge=False), ["prompt", "rag", "extract", "ft", "hybrid"], "private_knowledge = false",
+                 id="public"),
+]
+
+
+@pytest.mark.parametrize(("answers", "allowed", "driver"), QUOTABLE)
+def test_quotable_answers_recommend_extract(answers, allowed, driver):
+    advice = advise(Questionnaire(quotable_answers=True, **answers), CostModel())
+    assert advice.recommendation == "extract", advice.reasons
+    assert advice.allowed == allowed
+    reason_about(advice, driver)
+    why = reason_about(advice, "quotable_answers = true, free-text answers")
+    assert "no language model" in why and "faithful by construction" in why
+    assert "citations and access control as in rag" in why and "cannot rephrase" in why
+    assert not advice.warnings  # 120 ms and cents a month: within the default budgets
+
+
+@pytest.mark.parametrize(("answers", "expected", "need"), [
+    pytest.param(dict(style=True), "hybrid", "style = true", id="style-hybrid"),
+    pytest.param(dict(output_format="strict", access_control=True), "hybrid", "output_format = strict", id="strict-hybrid"),
+    pytest.param(dict(classification=True, private_knowledge=False), "ft", "classification = true", id="classification-ft"),
+    pytest.param(dict(output_format="structured"), "rag", "output_format = structured", id="structured-rag"),
+    pytest.param(dict(output_format="structured", private_knowledge=False), "prompt", "output_format = structured",
+                 id="structured-prompt"),
+])
+def test_quotable_answers_do_not_override_a_format_or_something_to_learn(answers, expected, need):
+    advice = advise(Questionnaire(quotable_answers=True, **answers), CostModel())
+    assert advice.recommendation == expected, advice.reasons
+    assert "extract is not recommended" in reason_about(advice, f"quotable_answers = true, but {need}")
+
+
+def test_not_quotable_keeps_rag_with_extract_allowed():
+    advice = advise(Questionnaire(), CostModel())
+    assert advice.recommendation == "rag"
+    assert "extract" in advice.allowed and advice.allowed.index("extract") > advice.allowed.index("rag")
+    assert "extract" in reason_about(advice, "quotable_answers = false")
+    assert advice.projections["extract"].total < advice.projections["rag"].total
+
+
+def test_extract_is_allowed_exactly_where_rag_is():
+    for answers in ({}, dict(access_control=True), dict(style=True), dict(private_knowledge=False),
+                    dict(private_knowledge=False, style=True), dict(knowledge_changes="never", output_format="strict")):
+        advice = advise(Questionnaire(**answers), CostModel())
+        assert ("extract" in advice.allowed) == ("rag" in advice.allowed), answers
+
+
+def test_latency_warning_points_to_extract_when_nothing_generated_fits():
+    # access control leaves rag, extract and hybrid; only extract (0.05 s search + 0.05 s reading) × 1.2 = 120 ms fits.
+    advice = advise(Questionnaire(access_control=True, latency_budget_ms=2_000), CostModel())
+    assert advice.recommendation == "rag"
+    [warning] = [w for w in advice.warnings if w.startswith("latency")]
+    assert "fits it with a generated answer" in warning
+    assert "extract (a quoted passage as the answer, no model call) fits it (p95 120 ms" in warning
+    assert "quotable_answers = true" in warning
+
+
+def test_budget_warning_names_extract_as_the_cheaper_alternative():
+    costs = CostModel(setup_usd={"rag": 1_200.0, "hybrid": 1_200.0, "ft": 1_200.0})
+    advice = advise(Questionnaire(access_control=True, monthly_budget_usd=50), costs)
+    [warning] = [w for w in advice.warnings if w.startswith("budget")]
+    assert "stays within it with a generated answer" in warning
+    assert f"extract (a quoted passage as the answer, no model call) averages " \
+           f"${advice.projections['extract'].monthly_average:.3g}/month" in warning
+
+
+def test_no_extract_hint_where_quoting_cannot_serve():
+    advice = advise(Questionnaire(access_control=True, style=True, latency_budget_ms=2_000), CostModel())
+    assert advice.recommendation == "hybrid"
+    [warning] = [w for w in advice.warnings if w.startswith("latency")]
+    assert "extract" not in warning and "no approach that meets the hard constraints fits it:" in warning
+
+
+def extract_run(rag_f1: float, extract_f1: float, ci: tuple[float, float] | None = None, **more) -> EvalRun:
+    """rag and extract measured; ``ci``: the paired interval of extract − rag on F1."""
+    extract = arm(extract_f1, 90.0, 140.0, 0.0, 0.0, **({"vs": {"rag": paired(*ci)}} if ci else {}))
+    return compare_run({"rag": arm(rag_f1, 3_000.0, 3_500.0, 1_200.0), "extract": extract, **more})
+
+
+def test_the_compare_runs_extract_arm_measures_extract():
+    measured = measured_from_run(extract_run(0.40, 0.38))
+    assert measured.arms["extract"].arm == "extract" and measured.quality("extract") == 0.38
+    advice = advise(Questionnaire(quotable_answers=True), CostModel(), measured)
+    projection = advice.projections["extract"]
+    assert projection.seconds_per_query == pytest.approx(0.09) and projection.p95_ms == 140.0
+    assert projection.prompt_tokens == 0 and projection.completion_tokens == 0
+
+
+def test_measured_extract_not_clearly_worse_stays():
+    advice = advise(Questionnaire(quotable_answers=True), CostModel(), measured_from_run(extract_run(0.40, 0.38)))
+    assert advice.recommendation == "extract"
+    assert "extract stays" in reason_about(advice, "measured: extract F1 0.38 vs rag 0.40")
+
+    # A gap of 0.10 whose interval reaches 0 may be chance: extract stays.
+    advice = advise(Questionnaire(quotable_answers=True), CostModel(),
+                    measured_from_run(extract_run(0.50, 0.40, ci=(-0.25, 0.02))))
+    assert advice.recommendation == "extract"
+    assert "[-0.02, +0.25]" in reason_about(advice, "may be chance")
+
+
+def test_measured_rag_clearly_better_switches_from_extract():
+    advice = advise(Questionnaire(quotable_answers=True), CostModel(),
+                    measured_from_run(extract_run(0.55, 0.30, ci=(-0.35, -0.15))))
+    assert advice.recommendation == "rag"
+    reason = reason_about(advice, "switches from extract to rag")
+    assert "extract (F1 0.30) is clearly worse than rag (0.55)" in reason and "[+0.15, +0.35]" in reason
+
+
+def test_measured_extract_clearly_better_switches_from_rag_with_a_warning():
+    advice = advise(Questionnaire(), CostModel(), measured_from_run(extract_run(0.30, 0.55, ci=(0.15, 0.35))))
+    assert advice.recommendation == "extract"
+    assert "rag (F1 0.30) is clearly worse than extract (0.55)" in reason_about(advice, "switches from rag to extract")
+    assert any("quotable_answers = false" in w and "quoted passage" in w for w in advice.warnings), advice.warnings
+
+
+def test_measured_extract_better_but_not_clearly_is_mentioned_and_rag_stays():
+    advice = advise(Questionnaire(), CostModel(), measured_from_run(extract_run(0.40, 0.43)))
+    assert advice.recommendation == "rag"
+    assert "rag stays" in reason_about(advice, "measured: extract F1 0.43 vs rag 0.40")
+
+    advice = advise(Questionnaire(), CostModel(), measured_from_run(extract_run(0.30, 0.50, ci=(-0.05, 0.45))))
+    assert advice.recommendation == "rag"
+    assert "extract scores F1 0.50 against 0.30 for rag" in reason_about(advice, "may be chance")
+
+
+def test_measured_extract_never_replaces_a_model_that_must_learn_something():
+    run = extract_run(0.30, 0.70, ci=(0.3, 0.5), hybrid=arm(0.35, 3_100.0, 3_700.0, 1_250.0))
+    advice = advise(Questionnaire(style=True), CostModel(), measured_from_run(run))
+    assert advice.recommendation == "hybrid"
+    reason_about(advice, "extract F1 0.70 vs hybrid F1 0.35")  # the ranking still shows it
+
+
 # --- the command: `ragtune advise` ---------------------------------------------------------------
 
 
@@ -383,3 +523,35 @@ def test_cli_asks_on_a_terminal(ws: Path, monkeypatch: pytest.MonkeyPatch):
     assert "recommendation: hybrid" in result.stdout
     assert "needs_citations = true" in result.stdout and "output_format = strict" in result.stdout
     assert "less than or equal to 1" in result.stderr
+
+
+def test_cli_asks_whether_answers_are_quotable_when_quoting_could_serve(ws: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(cli_advise, "_stdin_is_tty", lambda: True)
+    # knowledge_changes, needs_citations, access_control, output_format, classification,
+    # private_knowledge, style, quotable_answers (asked: free text, nothing to learn), then the defaults.
+    answers = ["weekly", "y", "n", "free", "n", "y", "n", "y", "", "", "", "", "", ""]
+    result = invoke("-w", str(ws), input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "recommendation: extract" in result.stdout and "quotable_answers = true" in result.stdout
+    assert "a quoted passage can be the answer?" in result.stdout
+    assert "extract: line items" in result.stdout and "reading, no model" in result.stdout
+
+
+def test_cli_table_and_json_show_extract_beside_the_others(ws: Path):
+    result = invoke("-w", str(ws))
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if line.strip("│ ").startswith("extract")]
+    assert rows and "yes" in rows[0] and "120" in rows[0]
+    data = json.loads(invoke("--json", "-w", str(ws)).stdout)
+    assert "extract" in data["allowed"] and data["answers"]["quotable_answers"] is False
+    names = {item["name"] for item in data["projections"]["extract"]["items"]}
+    assert names == {"initial indexing", "re-indexing", "storage", "queries", "evaluation"}
+
+
+def test_compare_report_shows_extract_in_the_cost_table(tmp_path: Path):
+    from ragtune.decide.report import _tco_table
+
+    advice = advise(Questionnaire(quotable_answers=True), CostModel(), measured_from_run(extract_run(0.40, 0.38)))
+    table = _tco_table(advice)
+    assert "<td>extract ◀</td><td>yes</td>" in table and "<td>0 / 0</td>" in table
+    assert all(f"<td>{a}" in table for a in ("prompt", "rag", "ft", "hybrid"))

@@ -76,6 +76,8 @@ def test_training_questions_that_are_also_test_questions_are_warned_about(tmp_pa
 
 def test_arms_are_named_and_unknown_ones_refused() -> None:
     assert [a.name for a in parse_arms(["rag", " ft", "rag"])] == ["rag", "ft"]
-    assert [a.retrieval for a in parse_arms(["prompt", "rag", "ft", "hybrid", "raft"])] == [False, True, False, True, True]
-    with pytest.raises(ConfigError, match="unknown arm\\(s\\) rga: choose from prompt, rag, ft, hybrid, raft"):
+    assert [a.retrieval for a in parse_arms(["prompt", "rag", "extract", "ft", "hybrid", "raft"])] == [
+        False, True, True, False, True, True]
+    assert parse_arms(["extract"])[0].model == "none"  # the extractive reader: no model to train or load
+    with pytest.raises(ConfigError, match="unknown arm\\(s\\) rga: choose from prompt, rag, extract, ft, hybrid, raft"):
         parse_arms(["rga"])

@@ -91,7 +91,7 @@ def test_cumulative_is_the_running_sum():
 
 def test_reindexing_and_storage_only_for_retrieval_approaches():
     projections = project_all(small_case(), small_costs())
-    for approach in ("rag", "hybrid"):
+    for approach in ("rag", "extract", "hybrid"):
         assert projections[approach].item("re-indexing") is not None
         assert projections[approach].item("storage") is not None
     for approach in ("prompt", "ft"):
@@ -137,6 +137,46 @@ def test_token_prices_replace_cpu_time_for_queries():
     assert "900 in × $2.00/M" in formula and "cores" not in formula
     # CPU pricing of the same questions would have been 1,000 × 3 s × $0.0002/s.
     assert usd_of(project("rag", small_case(), small_costs()), "queries") == pytest.approx(0.6)
+
+
+def test_extract_line_items_have_no_generation_cost_but_index_like_rag():
+    projections = project_all(small_case(), small_costs())
+    extract, rag = projections["extract"], projections["rag"]
+    assert {i.name for i in extract.items} == {"initial indexing", "re-indexing", "storage", "queries", "evaluation"}
+    for name in ("initial indexing", "re-indexing", "storage", "evaluation"):
+        assert usd_of(extract, name) == pytest.approx(usd_of(rag, name)), name
+    # No model: 0 tokens, and a question costs the search plus the reading, 0.05 s + 0.05 s by default.
+    assert extract.prompt_tokens == 0 and extract.completion_tokens == 0
+    assert extract.seconds_per_query == pytest.approx(0.1) and extract.p95_ms == pytest.approx(120)
+    assert usd_of(extract, "queries") == pytest.approx(1_000 * 0.1 * PER_SECOND)  # $0.02
+    assert extract.item("queries").formula == (
+        "1,000 queries × 0.1 s (0.05 s search + 0.05 s reading, no model) × 2 cores × $0.36/h")
+
+
+def test_extract_reading_cost_is_a_named_assumption():
+    costs = small_costs(retrieval_seconds=0.2, extract_seconds=0.3)
+    extract = project("extract", small_case(), costs)
+    assert extract.seconds_per_query == pytest.approx(0.5)
+    assert usd_of(extract, "queries") == pytest.approx(1_000 * 0.5 * PER_SECOND)
+    assert "tens of ms per answer" in (CostModel.model_fields["extract_seconds"].description or "")
+
+
+def test_token_prices_are_never_charged_to_extract():
+    costs = small_costs(token_prices=ModelPrice(prompt_per_million=2.0, completion_per_million=10.0),
+                        fine_tuned_price_factor=2.0,
+                        queries=QueryProfiles(extract=ApproachProfile(prompt_tokens=500, completion_tokens=50)))
+    extract = project("extract", small_case(), costs)
+    assert usd_of(extract, "queries") == pytest.approx(1_000 * 0.1 * PER_SECOND)  # CPU time, not tokens
+    formula = extract.item("queries").formula
+    assert "/M" not in formula and "token_prices do not apply" in formula and "2 cores" in formula
+    # The other approaches are still charged by tokens.
+    assert usd_of(project("rag", small_case(), costs), "queries") == pytest.approx(1_000 * (900 * 2 + 60 * 10) / 1e6)
+
+
+def test_extract_never_trains():
+    assert project("extract", small_case(knowledge_changes="daily"), small_costs()).item("retraining") is None
+    with pytest.raises(ValueError, match="extract.training_hours"):
+        QueryProfiles(extract=ApproachProfile(prompt_tokens=0, completion_tokens=0, training_hours=1.0))
 
 
 def test_formulas_show_the_numbers():
@@ -204,3 +244,10 @@ def test_example_answers_file_loads():
     example = Path(__file__).resolve().parents[2] / "examples" / "advise.toml"
     answers = load_questionnaire(example)
     assert answers.access_control and answers.knowledge_changes == "weekly"
+
+
+def test_quotable_answers_defaults_to_false_and_loads(tmp_path: Path):
+    assert Questionnaire().quotable_answers is False
+    path = tmp_path / "answers.toml"
+    path.write_text("quotable_answers = true\n")
+    assert load_questionnaire(path).quotable_answers is True

@@ -9,11 +9,20 @@ on top.
 
     answers                                                       recommendation
     access_control, or needs_citations, or private knowledge      rag; hybrid if strict format,
-      changing monthly or more often (retrieval required)           style or classification
+      changing monthly or more often (retrieval required)           style or classification;
+                                                                    extract if quotable answers
     private knowledge changing less than monthly, no citations    rag (ft is possible: compare it
-      or access control                                             against rag); hybrid as above
+      or access control                                             against rag); hybrid, extract
+                                                                    as above
     no private knowledge + strict format, style or classification ft
-    no private knowledge, nothing to learn                        prompt
+    no private knowledge, nothing to learn                        prompt; extract if quotable
+                                                                    answers
+
+``extract`` (retrieval + the extractive reader, no model call) is recommended only when
+``quotable_answers = true`` and the answers are free text with nothing to learn: it quotes the
+shortest span of a source verbatim, so it cannot rephrase, combine facts, or follow a format or
+style. Elsewhere it is allowed wherever ``rag`` is (it meets the same hard constraints), so the
+warnings name it as the cheaper, faster alternative and a measured run may switch to it.
 
 Afterwards, checks that warn but do not override the hard constraints: the recommendation's
 estimated (or measured) p95 latency against the budget and its 12-month monthly average against
@@ -22,7 +31,9 @@ the budget, each naming a cheaper approach that meets the hard constraints and f
 With a saved compare run (``Measured``), measured quality, latency and tokens replace the
 assumptions; when the recommendation scores clearly worse than another approach that meets the
 hard constraints (by ``QUALITY_MARGIN`` or more, and, where the run saved paired differences, with
-a confidence interval that excludes no difference), the advice switches to it and says so.
+a confidence interval that excludes no difference), the advice switches to it and says so. The
+compare run's ``extract`` arm measures ``extract``; it is a switch target only where quoting fits
+(free text, nothing to learn).
 """
 
 from __future__ import annotations
@@ -54,7 +65,8 @@ QUALITY_METRICS = ("f1", "faithfulness", "exact_match")
 """Quality metrics in order of preference; the first one measured on at least two arms is compared
 (faithfulness, for one, exists only for arms that retrieve)."""
 METRIC_LABELS = {"f1": "F1", "faithfulness": "faithfulness", "exact_match": "exact match"}
-COMPARE_ARMS: dict[str, Approach] = {"prompt": "prompt", "rag": "rag", "ft": "ft", "hybrid": "hybrid", "raft": "hybrid"}
+COMPARE_ARMS: dict[str, Approach] = {"prompt": "prompt", "rag": "rag", "extract": "extract", "ft": "ft",
+                                     "hybrid": "hybrid", "raft": "hybrid"}
 """Compare-run arm -> the approach it measures. RAFT (fine-tuning on retrieved sources) is a way
 of doing hybrid."""
 
@@ -159,7 +171,7 @@ def _raft_for_hybrid(raft: ArmMeasure, hybrid: ArmMeasure | None, metric: str | 
 
 
 def measured_from_run(run: EvalRun) -> Measured:
-    """What a saved compare run measured, arm by arm, mapped onto the four approaches."""
+    """What a saved compare run measured, arm by arm, mapped onto the approaches."""
     if run.kind != "compare":
         raise RagtuneError(f"run {run.id} is a '{run.kind}' run, not a compare run (ragtune compare writes those)")
     raw = {name: _arm(run, name) for name in run.summary if name in COMPARE_ARMS}
@@ -210,6 +222,20 @@ class _Decision:
     reasons: list[str]
     tuning_needs: list[str]
     """The answers that call for a fine-tuned model, e.g. ``style = true``."""
+    quoting_fits: bool = False
+    """Free-text answers with nothing to learn: a quoted passage (``extract``) could serve the need
+    (whether it does is ``quotable_answers``, or a measurement)."""
+
+    def candidates(self) -> list[Approach]:
+        """The allowed approaches a measurement may switch to: ``extract`` only where quoting fits."""
+        return [a for a in self.allowed if a != "extract" or self.quoting_fits]
+
+
+EXTRACT_WHY = ("extract (retrieval + the extractive reader) answers with the shortest span of a retrieved source, "
+               "quoted verbatim, and calls no language model: the cheapest and fastest approach (no prompt or "
+               "completion tokens, tens of ms of reading after the search), faithful by construction (every quote is "
+               "a slice of a source the user may see), with citations and access control as in rag. It cannot "
+               "rephrase, combine facts from two places or explain; where many questions need that, rag is the choice.")
 
 
 def _decide(q: Questionnaire) -> _Decision:
@@ -239,9 +265,11 @@ def _decide(q: Questionnaire) -> _Decision:
     structured = (["output_format = structured: a JSON schema enforced at generation time gives the structure without "
                    "fine-tuning."] if q.output_format == "structured" else [])
     needs = ", ".join(tuning)
+    quoting_fits = not tuning and q.output_format == "free"
+    quote = _quotable_reasons(q, needs) if q.quotable_answers and not quoting_fits else []
 
     if required or q.private_knowledge:
-        allowed: list[Approach] = ["rag", "hybrid"] if required else ["rag", "ft", "hybrid"]
+        allowed: list[Approach] = ["rag", "extract", "hybrid"] if required else ["rag", "extract", "ft", "hybrid"]
         reasons = list(required)
         if not required:
             reasons.append(f"private_knowledge = true, knowledge_changes = {q.knowledge_changes}, and neither citations nor "
@@ -249,20 +277,49 @@ def _decide(q: Questionnaire) -> _Decision:
                            "retrieval is simpler to keep current and less prone to invented facts; compare ft against rag "
                            "on your own questions (ragtune compare) before choosing ft.")
         if tuning:
-            return _Decision("hybrid", allowed, reasons + learn + structured + [
+            return _Decision("hybrid", allowed, reasons + learn + structured + quote + [
                 f"{needs} on top of retrieval: hybrid, a fine-tuned model that reads retrieved sources."], list(tuning))
-        return _Decision("rag", allowed, reasons + structured + [
+        if q.quotable_answers and quoting_fits:
+            return _Decision("extract", allowed, reasons + [
+                "quotable_answers = true, free-text answers and nothing for training to learn (style = false, "
+                "classification = false): most answers are a fact stated in one place, so a quoted passage can be the "
+                f"answer. {EXTRACT_WHY}"], [], quoting_fits)
+        return _Decision("rag", allowed, reasons + structured + quote + [
             "style = false, classification = false and no strict output format: nothing for training to learn, so the "
-            "base model with retrieval (rag) suffices and no training runs have to be paid for."], [])
+            "base model with retrieval (rag) suffices and no training runs have to be paid for."]
+            + _not_quotable(q, quoting_fits), [], quoting_fits)
 
     allowed = list(APPROACHES)
     reasons = ["private_knowledge = false, no citations, no access control: the base model's own knowledge suffices, "
                "so no retrieval is needed."]
     if tuning:
-        return _Decision("ft", allowed, reasons + learn + structured, list(tuning))
-    return _Decision("prompt", allowed, reasons + structured + [
+        return _Decision("ft", allowed, reasons + learn + structured + quote, list(tuning))
+    if q.quotable_answers and quoting_fits:
+        return _Decision("extract", allowed, [
+            "private_knowledge = false, no citations, no access control: no retrieval is needed for the model to know "
+            "the facts, but quotable_answers = true says they are stated in your documents.",
+            "quotable_answers = true, free-text answers and nothing to learn: quoting the passage costs less than "
+            "prompting the base model and is faithful to the documents rather than to the model's memory. "
+            + EXTRACT_WHY], [], quoting_fits)
+    return _Decision("prompt", allowed, reasons + structured + quote + [
         "style = false, classification = false and no strict output format: nothing to learn, so prompt engineering on "
-        "the base model is enough."], [])
+        "the base model is enough."], [], quoting_fits)
+
+
+def _quotable_reasons(q: Questionnaire, needs: str) -> list[str]:
+    """Why ``quotable_answers = true`` does not pick extract when the output must follow a format or
+    training has something to learn."""
+    what = needs or f"output_format = {q.output_format}"
+    return [f"quotable_answers = true, but {what}: the extractive reader (extract) only quotes a passage and cannot "
+            "follow a format, a style or a labelling scheme, so extract is not recommended."]
+
+
+def _not_quotable(q: Questionnaire, quoting_fits: bool) -> list[str]:
+    if q.quotable_answers or not quoting_fits:
+        return []
+    return ["quotable_answers = false: most answers are not one quoted fact, so extract (a quoted passage, no model "
+            "call) is not recommended; it meets the same hard constraints and costs less, so if many answers are a "
+            "price, a rule or a date, measure it (the extract arm of ragtune compare)."]
 
 
 def _cheapest(allowed: list[Approach], but: Approach, projections: dict[Approach, Projection],
@@ -274,26 +331,55 @@ def _cheapest(allowed: list[Approach], but: Approach, projections: dict[Approach
 
 def _budget_warnings(q: Questionnaire, d: _Decision, projections: dict[Approach, Projection], measured_p95: bool) -> list[str]:
     rec = projections[d.recommendation]
+    # extract is a full alternative only when the answers are quotable; otherwise it is named after
+    # the alternatives that generate, as the cheaper option if a quoted passage can serve.
+    quotable = q.quotable_answers and d.quoting_fits
+    generating = [a for a in d.allowed if a != "extract" or quotable]
     warnings = []
     if rec.p95_ms > q.latency_budget_ms:
         how = "measured" if measured_p95 else "estimated"
-        alt = _cheapest(d.allowed, d.recommendation, projections, lambda p: p.p95_ms <= q.latency_budget_ms)
+        def fast(p: Projection) -> bool:
+            return p.p95_ms <= q.latency_budget_ms
+
+        alt = _cheapest(generating, d.recommendation, projections, fast)
+        hint = _extract_hint(q, d, projections, fast, alt, "fits it (p95 {p95} ms, {usd}/month)")
         warnings.append(
             f"latency: {rec.approach}'s {how} p95 of {num(round(rec.p95_ms))} ms exceeds latency_budget_ms = "
             f"{num(q.latency_budget_ms)}; " + (
                 f"{alt.approach} fits it (p95 {num(round(alt.p95_ms))} ms, {usd(alt.monthly_average)}/month) and also meets "
                 "the hard constraints." if alt else
-                "no approach that meets the hard constraints fits it: use fewer or shorter sources, a faster model or "
-                "more cores, or raise the budget."))
+                "no approach that meets the hard constraints fits it" + (" with a generated answer" if hint else "")
+                + ": use fewer or shorter sources, a faster model or more cores, or raise the budget.") + hint)
     budget = q.monthly_budget_usd
     if budget is not None and rec.monthly_average > budget:
-        alt = _cheapest(d.allowed, d.recommendation, projections, lambda p: p.monthly_average <= budget)
+        limit: float = budget
+
+        def cheap(p: Projection) -> bool:
+            return p.monthly_average <= limit
+
+        alt = _cheapest(generating, d.recommendation, projections, cheap)
+        hint = _extract_hint(q, d, projections, cheap, alt, "averages {usd}/month")
         warnings.append(
             f"budget: {rec.approach} averages {usd(rec.monthly_average)}/month over {rec.months} months, above "
             f"monthly_budget_usd = {usd(budget)}; " + (
                 f"{alt.approach} averages {usd(alt.monthly_average)}/month and also meets the hard constraints."
-                if alt else "no approach that meets the hard constraints stays within it."))
+                if alt else "no approach that meets the hard constraints stays within it"
+                + (" with a generated answer." if hint else ".")) + hint)
     return warnings
+
+
+def _extract_hint(q: Questionnaire, d: _Decision, projections: dict[Approach, Projection],
+                  fits: Callable[[Projection], bool], alt: Projection | None, what: str) -> str:
+    """extract as the cheaper alternative, when the answers are not known to be quotable but quoting
+    could serve (free text, nothing to learn), extract fits, and it costs less than ``alt``."""
+    if q.quotable_answers or not d.quoting_fits or d.recommendation == "extract" or "extract" not in d.allowed:
+        return ""
+    ext = projections["extract"]
+    if not fits(ext) or (alt is not None and alt.total <= ext.total):
+        return ""
+    said = what.format(p95=num(round(ext.p95_ms)), usd=usd(ext.monthly_average))
+    return (f" extract (a quoted passage as the answer, no model call) {said} and meets the same hard constraints, "
+            "if a quoted passage can answer most questions (quotable_answers = true).")
 
 
 def _gap_interval(measured: Measured, better: Approach, worse: Approach) -> tuple[float, float, float] | None:
@@ -327,27 +413,49 @@ def _apply_quality(d: _Decision, measured: Measured) -> tuple[list[str], list[st
         warnings.append(f"compare run {measured.run_id} did not measure {d.recommendation}: its quality is unknown and its "
                         "costs are assumptions.")
         return reasons, warnings
-    best = max((a for a in d.allowed if a in scored), key=lambda a: scored[a])
+    best = max((a for a in d.candidates() if a in scored), key=lambda a: scored[a])
     if scored[best] - current < QUALITY_MARGIN:
-        return reasons, warnings
+        return reasons + _extract_kept(d, scored, label), warnings
     interval = _gap_interval(measured, best, d.recommendation)
     ci = "" if interval is None else f" (paired {interval[2]:.0%} interval of the gap [{interval[0]:+.2f}, {interval[1]:+.2f}])"
     if interval is not None and interval[0] <= 0:
         reasons.append(f"measured: {best} scores {label} {scored[best]:.2f} against {current:.2f} for {d.recommendation}, "
                        f"but the gap may be chance{ci}, so {d.recommendation} stays; measure on more questions to settle it.")
-        return reasons, warnings
+        return reasons + ([] if "extract" in (best, d.recommendation) else _extract_kept(d, scored, label)), warnings
     reasons.append(f"measured: {d.recommendation} ({label} {current:.2f}) is clearly worse than {best} ({scored[best]:.2f})"
                    f"{ci}, and {best} also meets the hard constraints, so the recommendation switches from "
                    f"{d.recommendation} to {best}.")
     if d.tuning_needs and best not in TRAINED_APPROACHES:
         warnings.append(f"{best} uses the base model: check that prompts (or a JSON schema) cover "
                         f"{', '.join(d.tuning_needs)}.")
+    if best == "extract":
+        warnings.append("extract answers with a quoted passage only, and quotable_answers = false: the measurement says "
+                        "quoting serves these questions better; read its sample answers in the compare report, and "
+                        "check that the compare questions are like your users' before relying on it.")
     d.recommendation = best
     return reasons, warnings
 
 
+def _extract_kept(d: _Decision, scored: dict[Approach, float], label: str) -> list[str]:
+    """When the recommendation stays and extract is in question: extract kept against rag, or
+    extract scored higher than the recommendation without clearly beating it; the numbers, and why
+    nothing switches."""
+    rec = d.recommendation
+    if rec == "extract" and "rag" in scored:
+        how = "at least as well as" if scored["extract"] >= scored["rag"] else "not clearly worse than"
+        return [f"measured: extract {label} {scored['extract']:.2f} vs rag {scored['rag']:.2f}: extract scored {how} rag, "
+                "so extract stays: no model call, cheaper and faster for the same hard constraints."]
+    if rec == "extract" or "extract" not in d.candidates() or "extract" not in scored:
+        return []
+    if scored["extract"] <= scored[rec]:
+        return []
+    return [f"measured: extract {label} {scored['extract']:.2f} vs {rec} {scored[rec]:.2f}: extract scored higher, but "
+            f"not clearly (a switch needs a gap of {QUALITY_MARGIN} or more with a paired interval that excludes 0), so "
+            f"{rec} stays; extract costs less, so measure on more questions if a quoted passage may serve."]
+
+
 def advise(questionnaire: Questionnaire, cost_model: CostModel, measured: Measured | None = None) -> Advice:
-    """The recommended approach with its reasons, warnings and 12-month projections of all four."""
+    """The recommended approach with its reasons, warnings and 12-month projections of every approach."""
     decision = _decide(questionnaire)
     warnings: list[str] = []
     if measured is not None:

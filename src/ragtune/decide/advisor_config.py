@@ -18,12 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ragtune.config import ChunkingConfig, CostConfig, ModelPrice, RagtuneConfig, format_validation_error
 from ragtune.errors import ConfigError
 
-Approach = Literal["prompt", "rag", "ft", "hybrid"]
-APPROACHES: tuple[Approach, ...] = ("prompt", "rag", "ft", "hybrid")
-RETRIEVAL_APPROACHES: frozenset[str] = frozenset({"rag", "hybrid"})
+Approach = Literal["prompt", "rag", "extract", "ft", "hybrid"]
+APPROACHES: tuple[Approach, ...] = ("prompt", "rag", "extract", "ft", "hybrid")
+"""``extract`` is retrieval + the extractive reader (``[answer] mode = "extract"``): the answer is
+the shortest span of a visible source, quoted verbatim, and no language model is called."""
+RETRIEVAL_APPROACHES: frozenset[str] = frozenset({"rag", "extract", "hybrid"})
 """Approaches that search the documents at question time (so they index, re-index and store them)."""
 TRAINED_APPROACHES: frozenset[str] = frozenset({"ft", "hybrid"})
 """Approaches that serve a fine-tuned model (so they train, and retrain to stay current)."""
+MODEL_FREE_APPROACHES: frozenset[str] = frozenset({"extract"})
+"""Approaches that call no language model: no tokens, so a hosted model's token prices never apply."""
 
 ChangeFrequency = Literal["never", "yearly", "quarterly", "monthly", "weekly", "daily"]
 OutputFormat = Literal["free", "structured", "strict"]
@@ -52,6 +56,8 @@ class Questionnaire(_Model):
     """Do answers need private or domain facts from your documents (facts a public model does not know)?"""
     style: bool = False
     """Must the assistant learn a specific tone, style or house format?"""
+    quotable_answers: bool = False
+    """Are most answers a fact stated in one place of a document (a price, rule, date), so a quoted passage can be the answer?"""
     latency_budget_ms: float = Field(default=10_000, gt=0)
     """Latency budget: the 95th-percentile time to a complete answer, in milliseconds."""
     queries_per_month: int = Field(default=10_000, ge=0)
@@ -87,10 +93,12 @@ class QueryProfiles(_Model):
     """Per-approach question costs. Retrieval prompts are long: five ~180-token sources ≈ 900
     tokens (bench/generation.py measured a p50 of 1,234 prompt tokens for five COVID-QA chunks);
     without retrieval the prompt is the question plus instructions. 60 tokens out is the measured
-    p50 completion of the same bench."""
+    p50 completion of the same bench. ``extract`` calls no model: 0 tokens either way, and its
+    seconds are ``retrieval_seconds + extract_seconds``."""
 
     prompt: ApproachProfile = Field(default_factory=lambda: ApproachProfile(prompt_tokens=60, completion_tokens=60))
     rag: ApproachProfile = Field(default_factory=lambda: ApproachProfile(prompt_tokens=900, completion_tokens=60))
+    extract: ApproachProfile = Field(default_factory=lambda: ApproachProfile(prompt_tokens=0, completion_tokens=0))
     ft: ApproachProfile = Field(default_factory=lambda: ApproachProfile(prompt_tokens=60, completion_tokens=60))
     hybrid: ApproachProfile = Field(default_factory=lambda: ApproachProfile(prompt_tokens=900, completion_tokens=60))
 
@@ -98,7 +106,8 @@ class QueryProfiles(_Model):
     def _only_trained_approaches_train(self) -> QueryProfiles:
         for name in APPROACHES:
             if name not in TRAINED_APPROACHES and getattr(self, name).training_hours is not None:
-                raise ValueError(f"{name}.training_hours: '{name}' serves the base model and never trains")
+                raise ValueError(f"{name}.training_hours: '{name}' never trains (only "
+                                 f"{' and '.join(sorted(TRAINED_APPROACHES))} serve a fine-tuned model)")
         return self
 
 
@@ -135,6 +144,10 @@ class CostModel(_Model):
     """Tokens written per second by the local model (same bench: 59–60 decode tokens/s)."""
     retrieval_seconds: float = Field(default=0.05, ge=0)
     """Seconds of search per question for retrieval approaches (same bench: retrieval p50 51 ms)."""
+    extract_seconds: float = Field(default=0.05, ge=0)
+    """Seconds the extractive reader (``extract``) takes per answer after the search: cutting the
+    sources into candidates and scoring them, no model call (tens of ms per answer, bench/RESULTS.md
+    extractive reader)."""
     p95_over_p50: float = Field(default=1.2, ge=1)
     """How much slower the 95th-percentile answer is than the typical one (same bench: 7,427 / 6,166 ms)."""
     queries: QueryProfiles = Field(default_factory=QueryProfiles)
@@ -142,10 +155,11 @@ class CostModel(_Model):
 
     token_prices: ModelPrice | None = None
     """A hosted model's dollars per million prompt and completion tokens. When set, questions are
-    charged by tokens instead of local CPU time."""
+    charged by tokens instead of local CPU time (except ``extract``'s, which call no model)."""
     fine_tuned_price_factor: float = Field(default=1.0, ge=0)
     """Hosted fine-tuned models are often priced above their base model (e.g. 2×); multiplies
-    ``token_prices`` for ``ft`` and ``hybrid``."""
+    ``token_prices`` for ``ft`` and ``hybrid``. (``extract`` calls no model: it is always charged by
+    local CPU time.)"""
 
     training_hours: float = Field(default=1.0, ge=0)
     """Hours per fine-tuning run. Order of magnitude: a LoRA on SmolLM2-135M took 0.24 h for 269

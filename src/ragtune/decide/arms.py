@@ -8,7 +8,7 @@ from typing import Literal
 
 from ragtune.errors import ConfigError
 
-ModelRole = Literal["base", "ft", "raft"]
+ModelRole = Literal["base", "ft", "raft", "none"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class Arm:
 ARMS: dict[str, Arm] = {a.name: a for a in (
     Arm("prompt", False, "base", "base model, no retrieval (prompt engineering only)"),
     Arm("rag", True, "base", "base model + retrieval"),
+    Arm("extract", True, "none", "retrieval + the extractive reader: the answer quoted from the sources, no model"),
     Arm("ft", False, "ft", "fine-tuned on the training questions, no retrieval"),
     Arm("hybrid", True, "ft", "the same fine-tune + retrieval"),
     Arm("raft", True, "raft", "fine-tuned on RAFT examples (golden source among distractors) + retrieval"),

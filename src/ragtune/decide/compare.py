@@ -30,7 +30,7 @@ from ragtune.tune.raft_config import RaftConfig
 from ragtune.types import Principal
 from ragtune.workspace import Workspace
 
-PAIRED_METRICS = ("f1", "exact_match")
+PAIRED_METRICS = ("f1", "answer_hit", "exact_match")
 
 
 @dataclass
@@ -87,7 +87,7 @@ class Comparison:
 
     def check(self) -> None:
         """Refuse, before any work, a run that could not finish."""
-        roles = {a.model for a in self.options.arms} - {"base"}
+        roles = {a.model for a in self.options.arms} - {"base", "none"}
         missing = sorted(r for r in roles if r not in self.options.models)
         if missing and not self.options.train:
             flags = ", ".join(f"--{r}-model" for r in missing)
@@ -147,7 +147,7 @@ class Comparison:
 
     # -- models ----------------------------------------------------------------------------------
     def _train(self) -> None:
-        roles = {a.model for a in self.options.arms} - {"base"} - set(self.options.models)
+        roles = {a.model for a in self.options.arms} - {"base", "none"} - set(self.options.models)
         not_found = self.config.answer.not_found_text
         work = self.folder / "training"
         if "ft" in roles:
@@ -174,6 +174,8 @@ class Comparison:
     def arm_config(self, arm: Arm) -> RagtuneConfig:
         if arm.model == "base":
             return self.config
+        if arm.model == "none":
+            return self.config.model_copy(update={"answer": self.config.answer.model_copy(update={"mode": "extract"})})
         from ragtune.tune.api import registry
         from ragtune.tune.serving import llm_settings
 
@@ -195,7 +197,8 @@ class Comparison:
         retriever = getattr(answerer, "retriever", None)
         if retriever is not None:
             retriever.store.close()
-        answerer.llm.close()
+        if answerer.llm is not None:  # the extract arm loads no model
+            answerer.llm.close()
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self, save: bool = True) -> EvalRun:

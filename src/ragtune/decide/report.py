@@ -11,7 +11,7 @@ from typing import Any
 from ragtune.evaluate.report import STYLE, figure, figure_png, fmt, img_tag, latency_plot
 from ragtune.evaluate.runs import EvalRun
 
-COLUMNS = (("exact_match", "EM"), ("f1", "F1"), ("faithfulness", "faithfulness"),
+COLUMNS = (("exact_match", "EM"), ("f1", "F1"), ("answer_hit", "answer hit"), ("faithfulness", "faithfulness"),
            ("citation_precision", "citation precision"), ("refused", "refusal rate"))
 
 
@@ -98,6 +98,21 @@ def _tco(advice: Any) -> str:
     return figure_png(fig)
 
 
+def _tco_table(advice: Any) -> str:
+    """Every approach side by side (extract among them): the projection's totals, p95 and tokens."""
+    from ragtune.decide.tco import num, usd
+
+    months = next(iter(advice.projections.values())).months
+    rows = []
+    for approach, p in advice.projections.items():
+        mark = " ◀" if approach == advice.recommendation else ""
+        rows.append(f"<tr><td>{html.escape(approach)}{mark}</td><td>{'yes' if approach in advice.allowed else 'no'}</td>"
+                    f"<td>{usd(p.monthly_totals[0])}</td><td>{usd(p.monthly_average)}</td><td>{usd(p.total)}</td>"
+                    f"<td>{num(round(p.p95_ms))}</td><td>{num(p.prompt_tokens)} / {num(p.completion_tokens)}</td></tr>")
+    return (f"<table id='tco'><tr><th>approach</th><th>meets hard constraints</th><th>month 1</th><th>monthly average</th>"
+            f"<th>{months}-month total</th><th>p95 ms</th><th>tokens in / out per question</th></tr>{''.join(rows)}</table>")
+
+
 def _recommendation(advice: Any) -> str:
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in advice.reasons)
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in advice.warnings)
@@ -139,7 +154,8 @@ def render_compare_report(run: EvalRun, path: Path, advice: Any = None) -> Path:
         sections.append("<p>Not run: give --update-docs (or --freshness N with a SQuAD set).</p>")
     if advice is not None:
         sections += ["<h2>Recommendation</h2>", _recommendation(advice),
-                     "<h2>12-month cost</h2>", img_tag(_tco(advice), "tco", "cumulative cost per approach over 12 months")]
+                     "<h2>12-month cost</h2>", _tco_table(advice),
+                     img_tag(_tco(advice), "tco", "cumulative cost per approach over 12 months")]
     sections += ["<h2>Sample answers</h2>", _answers(run)]
     head = f"<meta charset='utf-8'><title>ragtune comparison</title><style>{STYLE}</style>"
     path.parent.mkdir(parents=True, exist_ok=True)

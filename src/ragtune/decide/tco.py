@@ -3,12 +3,16 @@
 Month 1 carries the one-off items (engineering setup, the first indexing, the first training
 run); every month carries the recurring ones:
 
-    item           approaches      per month
-    queries        all             queries × seconds × cores × $/core-hour, or tokens × $/M tokens
-    re-indexing    rag, hybrid     changed documents × chunks × embed seconds × cores × $/core-hour
-    storage        rag, hybrid     chunks × bytes per chunk × $/GB-month
-    retraining     ft, hybrid      training runs × hours × (cores × $/core-hour or $/GPU-hour)
-    evaluation     all             evaluation runs × seconds × cores × $/core-hour
+    item           approaches             per month
+    queries        all                    queries × seconds × cores × $/core-hour, or tokens × $/M tokens
+    re-indexing    rag, extract, hybrid   changed documents × chunks × embed seconds × cores × $/core-hour
+    storage        rag, extract, hybrid   chunks × bytes per chunk × $/GB-month
+    retraining     ft, hybrid             training runs × hours × (cores × $/core-hour or $/GPU-hour)
+    evaluation     all                    evaluation runs × seconds × cores × $/core-hour
+
+``extract`` (retrieval + the extractive reader) calls no model: its questions cost the search plus
+the reading (``retrieval_seconds + extract_seconds``) on local cores, never a hosted model's token
+prices, and it has no generation cost at all.
 
 Retraining follows the knowledge for ``ft`` (its facts live in the weights, so every change
 needs a new run to stay fresh) but only the style/format cadence for ``hybrid`` (its facts come
@@ -24,6 +28,7 @@ from typing import Any
 
 from ragtune.decide.advisor_config import (
     APPROACHES,
+    MODEL_FREE_APPROACHES,
     RETRIEVAL_APPROACHES,
     TRAINED_APPROACHES,
     Approach,
@@ -120,6 +125,8 @@ def query_seconds(approach: Approach, cost: CostModel) -> tuple[float, str]:
     if profile.seconds is not None:
         return profile.seconds, ""
     search = cost.retrieval_seconds if approach in RETRIEVAL_APPROACHES else 0.0
+    if approach in MODEL_FREE_APPROACHES:  # no model: the search and the reading
+        return search + cost.extract_seconds, f" ({num(search)} s search + {num(cost.extract_seconds)} s reading, no model)"
     seconds = profile.prompt_tokens / cost.prefill_tokens_per_s + profile.completion_tokens / cost.decode_tokens_per_s + search
     how = (f"{num(profile.prompt_tokens)} in ÷ {num(cost.prefill_tokens_per_s)}/s + "
            f"{num(profile.completion_tokens)} out ÷ {num(cost.decode_tokens_per_s)}/s")
@@ -151,10 +158,11 @@ def _queries(approach: Approach, q: Questionnaire, cost: CostModel) -> LineItem:
     profile = cost.profile(approach)
     n = q.queries_per_month
     price = cost.token_prices
-    if price is None:
+    if price is None or approach in MODEL_FREE_APPROACHES:  # no model, no tokens to buy: local CPU time
         seconds, how = query_seconds(approach, cost)
         per_second, rate = _cpu(cost)
-        return LineItem("queries", n * seconds * per_second, f"{num(n)} queries × {num(seconds)} s{how} × {rate}")
+        unpriced = "; no model call, so token_prices do not apply" if price is not None else ""
+        return LineItem("queries", n * seconds * per_second, f"{num(n)} queries × {num(seconds)} s{how} × {rate}{unpriced}")
     factor = cost.fine_tuned_price_factor if approach in TRAINED_APPROACHES else 1.0
     per_query = (profile.prompt_tokens * price.prompt_per_million + profile.completion_tokens * price.completion_per_million) / 1e6
     formula = (f"{num(n)} queries × ({num(profile.prompt_tokens)} in × {usd(price.prompt_per_million)}/M + "
