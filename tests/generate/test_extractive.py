@@ -33,10 +33,10 @@ HR = Principal("hanna", frozenset({"staff", "hr"}))
 # -- candidates -------------------------------------------------------------------------------
 def test_prose_splits_into_sentences_not_at_abbreviations_decimals_or_wrapped_lines() -> None:
     text = ("# Travel\n\nStaff travel by train, e.g. to Paris. Prices rose 3.5 % in\n2024 after Dr. Lee's review. "
-            "Why? Cost.\n\nA new paragraph")
+            "Why? Cost.\n\nA new paragraph starts here.\n\nA title without a full stop")
     pieces = [text[s:e] for s, e in candidate_spans(text)]
     assert pieces == ["Staff travel by train, e.g. to Paris.", "Prices rose 3.5 % in\n2024 after Dr. Lee's review.",
-                      "Why?", "Cost.", "A new paragraph"]
+                      "Why?", "Cost.", "A new paragraph starts here."]
 
 
 def test_table_rows_and_list_items_are_whole_candidates() -> None:
@@ -88,12 +88,36 @@ def test_number_spans_keep_what_they_count_and_refuse_to_guess_between_numbers()
         "up to three days per week"
     hotel = "Hotel nights are capped at 120 EUR in most cities and at 180 EUR in London."
     assert number_phrase("What is the hotel cap per night in London?", hotel) is None  # two amounts, neither named
-    assert shortest_answer("What is the hotel cap per night in London?", hotel, "sentence") == hotel
+    # ... so both amounts stay, each with its condition; only the subject restating the question goes.
+    assert shortest_answer("What is the hotel cap per night in London?", hotel, "sentence") == \
+        "capped at 120 EUR in most cities and at 180 EUR in London"
     # A number the question itself states is not the answer; "when" keeps the whole sentence.
     assert shortest_answer("How many people work at the 2011 company?", "Founded in 2011, it employs 140 people.",
                            "sentence") == "140 people"
     drill = "A fire drill takes place on the first Monday of every quarter at 11:00."
-    assert shortest_answer("When is the fire drill?", drill, "sentence") == drill
+    assert shortest_answer("When is the fire drill?", drill, "sentence") == "takes place on the first Monday of every quarter at 11:00"
+
+
+def test_words_that_only_restate_the_question_are_trimmed_from_the_ends() -> None:
+    question = "What types of viruses can be used to study the connectivity of neuronal circuitry?"
+    assert shortest_answer(question, "rVSV vectors can be used to study the connectivity of neuronal circuitry.",
+                           "sentence") == "rVSV vectors"
+    batteries = "E-bike batteries are charged only in the fireproof charging cabinet in bay 3, never unattended."
+    assert shortest_answer("Where are e-bike batteries charged?", batteries, "sentence") == \
+        "fireproof charging cabinet in bay 3, never unattended"
+    # Nothing new left: the whole sentence, not an empty answer.
+    assert shortest_answer("Are e-bike batteries charged?", "E-bike batteries are charged.", "sentence") == \
+        "E-bike batteries are charged."
+
+
+def test_negating_a_word_of_the_question_counts_against_a_candidate() -> None:
+    from ragtune.generate.answer_scorer import FeatureAnswerScorer, negated_terms
+
+    assert negated_terms("Bikes not in stock take 4 to 6 weeks.") == {"stock", "tak"}  # folded content words
+    assert negated_terms("charged in bay 3, never overnight") == {"overnight"}
+    scores = FeatureAnswerScorer().score("How long does delivery take for bikes in stock?",
+                                         ["Bikes not in stock take 4 to 6 weeks.", "Bikes in stock ship within 3 working days."])
+    assert scores[1] > scores[0]
 
 
 def test_spans_are_slices_of_the_candidate() -> None:

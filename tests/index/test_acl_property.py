@@ -31,7 +31,7 @@ EXAMPLES = int(os.environ.get("RAGTUNE_ACL_EXAMPLES", "1000"))
 GROUPS = ["public", "hr", "it", "sales", "legal", "exec"]
 USERS = ["ann", "ben", "cat", "dan"]
 ANSWER_ALL = AnswerConfig(mode="extract", min_similarity=-1.0, min_term_overlap=0.0)  # every hit passes the gate
-READER = ExtractiveReader(FeatureAnswerScorer(EMBEDDER))
+READER = ExtractiveReader(FeatureAnswerScorer())
 
 documents = st.lists(
     st.tuples(

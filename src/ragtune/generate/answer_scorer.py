@@ -16,7 +16,6 @@ from typing import Protocol
 
 import numpy as np
 
-from ragtune.embed.base import Embedder
 from ragtune.generate.terms import content_terms
 
 
@@ -42,6 +41,14 @@ _HAS_NUMBER = re.compile(
 _NEGATION = re.compile(r"\b(not|no|never|without|none|cannot|can't|don't|doesn't|isn't|aren't|won't)\b", re.IGNORECASE)
 
 
+def negated_terms(text: str) -> set[str]:
+    """Content words within three words after a negation: "bikes not in stock" negates "stock"."""
+    negated: set[str] = set()
+    for match in _NEGATION.finditer(text):
+        negated.update(content_terms(" ".join(text[match.end() :].split()[:3])))
+    return negated
+
+
 def wants_number(question: str) -> bool:
     """The question asks for an amount, a count, a date or a time."""
     return bool(_WANTS_NUMBER.search(question))
@@ -53,32 +60,33 @@ def has_number(text: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FeatureWeights:
-    cosine: float = 0.5
-    """Embedding cosine of question and candidate (needs an embedder)."""
     terms: float = 0.4
     """Share of the question's content words in the candidate, each weighted by its rarity among
     the candidates (a word every candidate has tells nothing)."""
     number: float = 0.15
     """The question asks for an amount, count or date and the candidate states one."""
     negation: float = 0.15
-    """Subtracted when exactly one of question and candidate is negated ("bikes not in stock"
-    does not answer "bikes in stock"): content words alone cannot tell them apart."""
-    embed_top: int = 16
-    """Only this many candidates, the best by the other features, are embedded: embedding every
-    sentence of five chunks costs more than the rest of the answer."""
+    """Subtracted when the candidate negates a word of the question the question does not negate,
+    or the other way round ("bikes not in stock" does not answer "bikes in stock"): content words
+    alone cannot tell them apart. A negation of other words ("never overnight") is no mismatch."""
+    source: float = 0.6
+    """Times the dense cosine of the candidate's chunk with the question, which retrieval has
+    already computed. On COVID-QA training questions this beat embedding every candidate
+    sentence (span F1 .276 vs .271; both together .272) and costs nothing at question time,
+    where embedding 16 sentences took 200–400 ms on 2 cores (bench/RESULTS.md)."""
 
 
 class FeatureAnswerScorer:
-    """The zero-training default: cosine + rarity-weighted term overlap + answer-type match.
+    """The zero-training default: rarity-weighted term overlap + answer type + negation, plus the
+    candidate's chunk similarity (``source_scores``). Deterministic, no model call."""
 
-    Deterministic for a given embedder; with no embedder it scores by words and type alone."""
+    identity = "features"
 
-    def __init__(self, embedder: Embedder | None = None, weights: FeatureWeights | None = None) -> None:
-        self.embedder = embedder
+    def __init__(self, weights: FeatureWeights | None = None) -> None:
         self.weights = weights or FeatureWeights()
-        self.identity = f"features+{embedder.identity}" if embedder is not None else "features"
 
-    def score(self, question: str, texts: Sequence[str]) -> np.ndarray:
+    def score(self, question: str, texts: Sequence[str], source_scores: Sequence[float] | None = None) -> np.ndarray:
+        """``source_scores``: each candidate's chunk cosine with the question (0 when unknown)."""
         w = self.weights
         if not texts:
             return np.zeros(0, np.float32)
@@ -91,15 +99,9 @@ class FeatureAnswerScorer:
         number = np.zeros(len(texts))
         if wants_number(question):
             number = np.array([float(has_number(t)) for t in texts])
-        negated = bool(_NEGATION.search(question))
-        mismatch = np.array([float(bool(_NEGATION.search(t)) != negated) for t in texts])
+        asked_negated = negated_terms(question)
+        mismatch = np.array([float(bool((negated_terms(t) ^ asked_negated) & question_terms)) for t in texts])
         scores = w.terms * lexical + w.number * number - w.negation * mismatch
-        if self.embedder is not None and w.cosine:
-            order = np.argsort(-scores, kind="stable")[: w.embed_top]
-            vectors = self.embedder.embed([question, *(texts[i] for i in order)])
-            cosines = vectors[1:] @ vectors[0]
-            floor = float(cosines.min()) if len(cosines) else 0.0
-            cosine = np.full(len(texts), min(floor, 0.0))  # not embedded: no better than the worst embedded
-            cosine[order] = cosines
-            scores = scores + w.cosine * cosine
+        if source_scores is not None:
+            scores = scores + w.source * np.asarray(source_scores, dtype=np.float64)
         return scores.astype(np.float32)

@@ -9,8 +9,10 @@ writes them). The one addition is a table cell's unit taken from its column name
   (the product the question already names). No named column: the whole row.
 * A sentence or list item, when the question asks for an amount, count or date and the candidate
   states exactly one number the question does not: that number with the words that say what it
-  counts ("up to 40 EUR per day", "27 days of paid annual leave"). Otherwise the whole candidate:
-  a span cut shorter could drop the condition that makes it true.
+  counts ("up to 40 EUR per day", "27 days of paid annual leave"). Otherwise the candidate
+  without the words at its ends that only restate the question ("rVSV vectors can be used to
+  study neuronal circuitry" answers "What can be used to study neuronal circuitry?" with "rVSV
+  vectors"); nothing inside is cut, since that could drop the condition that makes it true.
 """
 
 from __future__ import annotations
@@ -160,4 +162,49 @@ def shortest_answer(question: str, text: str, kind: str) -> str:
         span = number_phrase(question, body)
         if span is not None:
             return body[span[0] : span[1]].strip()
-    return " ".join(body.split())
+    start, end = unrestated(question, body)
+    return " ".join(body[start:end].split())
+
+
+_TOKEN = re.compile(r"\S+")
+_EDGE_PUNCT = ".,;:!?()[]\"'“”‘’"
+
+
+_MIN_RESTATED = 2
+
+
+def _restated_terms(tokens: list[re.Match[str]]) -> int:
+    return len({t for token in tokens for t in content_terms(token.group())})
+
+
+def unrestated(question: str, text: str) -> tuple[int, int]:
+    """The span of ``text`` without the words at its ends that only restate the question (its
+    content words and stop words): "rVSV vectors can be used to study the connectivity of
+    neuronal circuitry" answers "What viruses can be used to study the connectivity of neuronal
+    circuitry?" with "rVSV vectors". The whole text when nothing new would be left."""
+    asked = set(content_terms(question))
+    tokens = list(_TOKEN.finditer(text))
+
+    def restates(token: re.Match[str]) -> bool:
+        terms = content_terms(token.group().strip(_EDGE_PUNCT))
+        return all(t in asked for t in terms)  # a stop word or punctuation has no terms: it restates nothing new
+
+    first, last = 0, len(tokens)
+    while first < last and restates(tokens[first]):
+        first += 1
+    while last > first and restates(tokens[last - 1]):
+        last -= 1
+    if first >= last:
+        return 0, len(text)
+    # One restated word may be the very condition that picks the answer ("... and at 180 EUR in
+    # London"): an end is trimmed only when it restates at least two of the question's words.
+    if _restated_terms(tokens[:first]) < _MIN_RESTATED:
+        first = 0
+    if _restated_terms(tokens[last:]) < _MIN_RESTATED:
+        last = len(tokens)
+    start, end = tokens[first].start(), tokens[last - 1].end()
+    while end > start and text[end - 1] in ".,;:":  # "... bay 3, never unattended." -> no full stop
+        end -= 1
+    while start < end and text[start] in _EDGE_PUNCT:
+        start += 1
+    return start, end

@@ -28,14 +28,14 @@ def embedding_similarity(embedder: Embedder) -> Similarity:
 
 def open_reader(config: RagtuneConfig, retriever: Retriever) -> ExtractiveReader:
     """The extractive reader: ``[answer] scorer`` (a trained cross-encoder) or the built-in
-    feature scorer on the retriever's embedder."""
+    feature scorer."""
     scorer: AnswerScorer
     if config.answer.scorer:
         from ragtune.retrieve.rerank import CrossEncoderReranker
 
         scorer = CrossEncoderReranker(config.answer.scorer)
     else:
-        scorer = FeatureAnswerScorer(retriever.embedder)
+        scorer = FeatureAnswerScorer()
     return ExtractiveReader(scorer, max_evidence=config.answer.max_evidence)
 
 

@@ -73,7 +73,8 @@ def split_candidates(text: str) -> list[Candidate]:
             paragraph = None  # a title line (PDF text has no heading marks) is not part of the sentence
         paragraph = (paragraph[0] if paragraph else start, start + len(line))
     close_paragraph()
-    return [c for c in candidates if c.end > c.start]
+    # A sentence-like candidate that is a title (no closing punctuation, a few words) names a topic.
+    return [c for c in candidates if c.end > c.start and not (c.kind == "sentence" and _is_title(text[c.start : c.end]))]
 
 
 def _is_title(line: str) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ragtune.generate.answer_scorer import AnswerScorer
+from ragtune.generate.answer_scorer import AnswerScorer, FeatureAnswerScorer
 from ragtune.generate.answer_span import shortest_answer
 from ragtune.generate.candidates import split_candidates
 from ragtune.generate.citations import Citation
@@ -55,7 +55,11 @@ class ExtractiveReader:
         if not found:
             return None
         texts = [hit.text[c.start : c.end] for _, hit, c in found]
-        scores = [float(s) for s in self.scorer.score(question, texts)]
+        if isinstance(self.scorer, FeatureAnswerScorer):
+            raw = self.scorer.score(question, texts, [hit.scores.get("dense", 0.0) for _, hit, _ in found])
+        else:
+            raw = self.scorer.score(question, texts)
+        scores = [float(s) for s in raw]
         # Ties go to the better-ranked source, then to the earlier candidate: deterministic.
         order = sorted(range(len(found)), key=lambda i: (-scores[i], found[i][0], found[i][2].start))
         best = order[0]
