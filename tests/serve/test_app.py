@@ -75,6 +75,27 @@ def test_ask_streams_deltas_then_the_verified_answer(client, served):
     streamed = "".join(json.loads(d)["text"] for e, d in events if e == "delta")
     final = json.loads(events[-1][1])
     assert final["found"] and streamed.strip() and final["usage"]["completion_tokens"] > 0
+    # The final event either confirms the streamed text or replaces it with a quote, keeping it.
+    if final["supported"]:
+        assert final["answer_mode"] == "generate" and final["rejected_text"] is None
+    else:
+        assert final["answer_mode"] == "quoted" and final["rejected_text"].strip() == streamed.strip()
+        assert final["evidence"] and final["answer"] != final["rejected_text"]
+
+
+def test_answer_mode_extract_quotes_without_calling_the_model(client, served):
+    reply = client.post("/ask", json={"question": "What does the Commuter 200 Belt cost?", "answer_mode": "extract"},
+                        headers=bearer(served.keys.employee)).json()
+    assert reply["answer_mode"] == "extract" and "899 EUR" in reply["answer"]
+    assert reply["usage"]["completion_tokens"] == 0 and reply["faithfulness"] == 1.0
+    quote = reply["evidence"][0]
+    assert "price-list.csv" in quote["source"] and "899" in quote["quote"] and quote["quote_end"] > quote["quote_start"]
+    body = {"model": "ragtune", "messages": [{"role": "user", "content": MEALS}], "answer_mode": "extract"}
+    chat = client.post("/v1/chat/completions", json=body, headers=bearer(served.keys.employee)).json()
+    assert chat["ragtune"]["answer_mode"] == "extract" and "40 EUR" in chat["choices"][0]["message"]["content"]
+    assert chat["usage"]["completion_tokens"] == 0 and chat["ragtune"]["evidence"]
+    bad = client.post("/ask", json={"question": MEALS, "answer_mode": "guess"}, headers=bearer(served.keys.employee))
+    assert bad.status_code in (400, 422) and "answer_mode" in bad.text
 
 
 def sse_events(lines) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
