@@ -269,6 +269,11 @@ class AnswerConfig(_Section):
     sentence-transformers CrossEncoder folder is a trained one."""
     max_evidence: int = Field(default=2, ge=1)
     """Most source sentences quoted under an extractive answer."""
+    small_model_sources: int = Field(default=3, ge=0)
+    """A local model under 1B parameters gets at most this many sources, each starting with its
+    best answer candidate (the extractive reader's choice), and none whose dense cosine is more
+    than ``small_model_margin`` below the best source's; 0 treats small models like any other."""
+    small_model_margin: float = Field(default=0.15, ge=0.0, le=2.0)
 
 
 class ModelPrice(_Section):

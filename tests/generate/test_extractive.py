@@ -186,8 +186,11 @@ class ScriptedLLM:
 
     identity, context_size = "scripted", 4096
 
-    def __init__(self, reply: str) -> None:
-        self.reply = reply
+    def __init__(self, reply: str, parameters: int | None = None) -> None:
+        self.reply, self.prompts = reply, []
+        if parameters is not None:
+            self.parameters = parameters
+
 
     def count_tokens(self, text: str) -> int:
         return len(text.split())
@@ -196,6 +199,7 @@ class ScriptedLLM:
         return sum(len(m.content.split()) for m in messages)
 
     def stream(self, messages: Sequence[Message], options: GenerationOptions) -> Iterator[Delta]:
+        self.prompts.append(list(messages))
         words = self.reply.split(" ")
         for i, word in enumerate(words):
             last = i == len(words) - 1
@@ -275,3 +279,27 @@ def test_a_number_no_source_states_makes_an_answer_unsupported() -> None:
     assert not is_supported(answer("It costs 899 EUR, or 35 GBP [1].", 0.5))  # one number no source states
     assert not is_supported(answer("A bike for the UK.", 0.0))  # nothing supported
     assert not is_supported(answer("   ", None))  # nothing said
+
+
+@pytest.mark.integration
+def test_a_small_model_gets_fewer_sources_each_led_by_its_best_candidate(workspace: Workspace) -> None:
+    question = "Where are e-bike batteries charged in the workshop?"
+    answers = {}
+    for parameters in (135_000_000, 7_000_000_000):
+        llm = ScriptedLLM("E-bike batteries are charged in bay 3.", parameters)
+        assistant = open_assistant(workspace, RagtuneConfig(), llm=llm)
+        try:
+            answers[parameters] = (assistant.ask(question, EMPLOYEE), llm.prompts[-1][-1].content)
+        finally:
+            close_assistant(assistant)
+    small, small_prompt = answers[135_000_000]
+    large, large_prompt = answers[7_000_000_000]
+    assert len(small.sources) <= 3 < len(large.sources)
+    # The small model reads the answering sentence first; the large one reads the chunk as stored.
+    best = "E-bike batteries are charged only in the fireproof charging cabinet in bay 3"
+    assert small_prompt.index(best) < small_prompt.index("Everyone who enters")
+    assert large_prompt.index("Everyone who enters") < large_prompt.index(best)
+    # Citations are checked and located against the stored chunk, not the reordered prompt text.
+    for citation in small.citations:
+        hit = small.sources[citation.number - 1]
+        assert hit.text[citation.quote_start - hit.start : citation.quote_end - hit.start] == citation.quote

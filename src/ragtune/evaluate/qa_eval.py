@@ -86,9 +86,11 @@ def evaluate_answers(
             hit = None
         given = [document_key(h, item.relevant) for h in answer.sources]
         cited = [document_key(h, item.relevant) for h in answer.cited_sources]
+        # Gold spans say nothing about an answer that should be a refusal: EM and F1 stay undefined.
+        scored = bool(item.answers) and not expects_refusal
         metrics: dict[str, float | None] = {
-            "exact_match": exact_match(text, item.answers) if item.answers else None,
-            "f1": token_f1(text, item.answers) if item.answers else None,
+            "exact_match": exact_match(text, item.answers) if scored else None,
+            "f1": token_f1(text, item.answers) if scored else None,
             "answer_hit": hit,
             "answer_in_context": (answer_in_context(item.answers, [h.text for h in answer.sources])
                                   if item.answers and retrieval else None),

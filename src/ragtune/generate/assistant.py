@@ -32,6 +32,7 @@ def relevance(question_terms: set[str], hit: Hit) -> tuple[float | None, float]:
 
 
 AnswerMode = Literal["generate", "extract"]
+SMALL_MODEL_PARAMETERS = 1_000_000_000
 REPLACED_FLAG = "the generated answer was not supported by the sources, so this answer is quoted from them"
 UNSUPPORTED_FLAG = "not supported by the sources: no source states what this answer says"
 
@@ -207,11 +208,14 @@ class Assistant:
             return
 
         tick = time.perf_counter()
+        hits, max_sources = self._prompt_sources(question, answer.hits, relevant)
         prompt = build_prompt(
-            question, answer.hits, self.llm, system=self.system,
-            max_sources=cfg.max_sources, reserve_tokens=options.max_tokens, history=history,
+            question, hits, self.llm, system=self.system,
+            max_sources=max_sources, reserve_tokens=options.max_tokens, history=history,
         )
-        answer.found, answer.sources = True, prompt.sources
+        # Citations are checked against the sources as stored, not as reordered for the prompt.
+        original = {hit.chunk_id: hit for hit in answer.hits}
+        answer.found, answer.sources = True, [original[hit.chunk_id] for hit in prompt.sources]
         if prompt.dropped:
             answer.flags.append(f"{prompt.dropped} retrieved chunk(s) did not fit the model's context")
         answer.timings["prompt"] = time.perf_counter() - tick
@@ -280,6 +284,20 @@ class Assistant:
         answer.rejected = verification.rejected
         answer.unsupported_sentences = verification.unsupported_sentences
         answer.faithfulness = verification.faithfulness
+
+    def _prompt_sources(self, question: str, hits: list[Hit], relevant: list[Hit]) -> tuple[list[Hit], int]:
+        """(the hits to fit into the prompt, how many at most). A local model under 1B parameters
+        gets fewer, better sources, each led by its best answer candidate (``small_model_*``)."""
+        cfg = self.config
+        parameters = getattr(self.llm, "parameters", None)
+        if not cfg.small_model_sources or self.reader is None or parameters is None or parameters >= SMALL_MODEL_PARAMETERS:
+            return hits, cfg.max_sources
+        dense = [hit.scores["dense"] for hit in relevant if "dense" in hit.scores]
+        floor = max(dense) - cfg.small_model_margin if dense else None
+        # A hit only BM25 found has no cosine to compare: it stays.
+        better = [hit for hit in relevant if floor is None or hit.scores.get("dense", floor) >= floor]
+        most = min(cfg.max_sources, cfg.small_model_sources)
+        return self.reader.lead_with_best(question, better[:most]), most
 
     def _pin_pages(self, answer: Answer, principal: Principal) -> None:
         """A quote's own page: a chunk spanning pages starts on one, its quote may be on the next."""

@@ -11,11 +11,11 @@ and can never show a document the search did not return for this principal.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ragtune.generate.answer_scorer import AnswerScorer, FeatureAnswerScorer
 from ragtune.generate.answer_span import shortest_answer
-from ragtune.generate.candidates import split_candidates
+from ragtune.generate.candidates import Candidate, split_candidates
 from ragtune.generate.citations import Citation
 from ragtune.index.base import Hit
 
@@ -47,13 +47,13 @@ class ExtractiveReader:
         self.max_evidence = max_evidence
         self.evidence_margin = evidence_margin
 
-    def read(self, question: str, sources: Sequence[Hit]) -> Extraction | None:
-        """None when the sources hold no candidate at all (empty or heading-only chunks)."""
+    def _ranked(self, question: str, sources: Sequence[Hit]) -> tuple[list[tuple[int, Hit, Candidate]], list[float], list[int]]:
+        """(candidates as (source number, hit, candidate), their scores, indices best first)."""
         # A question in a source (an FAQ's title) restates the question; it never answers it.
         found = [(number, hit, c) for number, hit in enumerate(sources, start=1) for c in split_candidates(hit.text)
                  if not hit.text[c.start : c.end].endswith("?")]
         if not found:
-            return None
+            return [], [], []
         texts = [hit.text[c.start : c.end] for _, hit, c in found]
         if isinstance(self.scorer, FeatureAnswerScorer):
             raw = self.scorer.score(question, texts, [hit.scores.get("dense", 0.0) for _, hit, _ in found])
@@ -62,6 +62,31 @@ class ExtractiveReader:
         scores = [float(s) for s in raw]
         # Ties go to the better-ranked source, then to the earlier candidate: deterministic.
         order = sorted(range(len(found)), key=lambda i: (-scores[i], found[i][0], found[i][2].start))
+        return found, scores, order
+
+    def lead_with_best(self, question: str, sources: Sequence[Hit]) -> list[Hit]:
+        """Copies of ``sources`` whose text starts with their best answer candidate, the rest of
+        the text following in order: what a small model reads first is what it repeats."""
+        found, _, order = self._ranked(question, sources)
+        best: dict[int, Candidate] = {}
+        for i in order:
+            best.setdefault(found[i][0], found[i][2])
+        led = []
+        for number, hit in enumerate(sources, start=1):
+            c = best.get(number)
+            if c is None or c.start == 0:
+                led.append(hit)
+                continue
+            rest = f"{hit.text[: c.start].rstrip()} {hit.text[c.end :].lstrip()}".strip()
+            led.append(replace(hit, text=f"{hit.text[c.start : c.end]}\n\n{rest}"))
+        return led
+
+    def read(self, question: str, sources: Sequence[Hit]) -> Extraction | None:
+        """None when the sources hold no candidate at all (empty or heading-only chunks)."""
+        found, scores, order = self._ranked(question, sources)
+        if not found:
+            return None
+        texts = [hit.text[c.start : c.end] for _, hit, c in found]
         best = order[0]
         number, hit, candidate = found[best]
         span = shortest_answer(question, texts[best], candidate.kind)

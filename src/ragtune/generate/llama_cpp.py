@@ -64,6 +64,8 @@ class LlamaCppLLM:
         self.identity = f"llama-cpp:{name or path.name}"
         self.context_size = context_size
         self.path = path
+        self.parameters = int(self._llama._model.n_params())
+        """The model's parameter count (the Assistant gives models under 1B fewer, better sources)."""
 
     def _token_text(self, token: int) -> str:
         return "" if token < 0 else self._llama.detokenize([token], special=True).decode("utf-8", "replace")

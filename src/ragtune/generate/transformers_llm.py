@@ -60,6 +60,7 @@ class TransformersLLM:
         self._torch = torch
         self.identity = f"transformers:{name or (gguf_file or folder.name)}"
         self.context_size = context_size
+        self.parameters = int(sum(p.numel() for p in self._model.parameters()))
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False))
