@@ -3,7 +3,8 @@ latency per answer setting, on questions of articles split off for testing (spli
 so a reader trained on the training articles has never seen a test fact).
 
     .venv/bin/python bench/extractive_covidqa.py                        # extract, default scorer, 50 test questions
-    .venv/bin/python bench/extractive_covidqa.py --scorer covidqa-reader@latest   # a trained reader
+    .venv/bin/python bench/extractive_covidqa.py --train-reader covidqa-reader   # train a reader on the training articles, then score with it
+    .venv/bin/python bench/extractive_covidqa.py --scorer covidqa-reader@latest   # a reader trained before
     .venv/bin/python bench/extractive_covidqa.py --settings extract generate-quote generate-show
     .venv/bin/python bench/extractive_covidqa.py --split train --questions 200     # for tuning, never reported as test
 
@@ -13,7 +14,10 @@ All 96 articles are indexed once with the default embedder and kept in --workspa
 from __future__ import annotations
 
 import argparse
+import json
+import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -23,6 +27,7 @@ from ragtune.evaluate.qa_eval import evaluate_answers
 from ragtune.evaluate.squad import load_squad
 from ragtune.generate.api import close_assistant, open_assistant
 from ragtune.ingest.api import ingest
+from ragtune.tune.serving import resolve_references
 from ragtune.types import Principal
 from ragtune.workspace import Workspace
 
@@ -42,6 +47,18 @@ def _mean(values: list[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
+def _write_squad(squad, questions, path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The given questions with their contexts as a SQuAD-layout file (one article per context)."""
+    by_context: dict[int, list] = {}
+    for q in questions:
+        by_context.setdefault(q.context, []).append(q)
+    data = [{"title": f"context {c}", "paragraphs": [{"context": squad.contexts[c], "qas": [
+        {"id": q.id, "question": q.question, "answers": [{"text": a, "answer_start": squad.contexts[c].find(a)} for a in q.answers]}
+        for q in qs]}]} for c, qs in sorted(by_context.items())]
+    path.write_text(json.dumps({"data": data}), encoding="utf-8")
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
@@ -52,6 +69,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--settings", nargs="+", default=["extract"], choices=sorted(SETTINGS))
     parser.add_argument("--scorer", default=None, help="[answer] scorer: a registered reader or CrossEncoder folder")
+    parser.add_argument("--train-reader", default=None, metavar="NAME",
+                        help="first train a reader on the training articles' questions (ragtune tune reader) and score with it")
+    parser.add_argument("--reader-epochs", type=float, default=1.0)
     parser.add_argument("--max-sources", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--max-tokens", type=int, default=64)
@@ -69,8 +89,15 @@ def main() -> int:
     print(f"index: {report.documents} articles, {report.chunks} chunks, {report.index}, {time.perf_counter() - started:.1f} s")
     train, test = squad.split_by_article(args.test_share, seed=args.seed)
     pool = test if args.split == "test" else train
-    import random
-
+    if args.train_reader:
+        args.scorer = f"{args.train_reader}@latest"
+        train_file = _write_squad(squad, train, args.workspace / "covidqa-train-articles.json")
+        command = [str(ROOT / ".venv" / "bin" / "ragtune"), "tune", "reader", args.train_reader, "--squad", str(train_file),
+                   "--epochs", str(args.reader_epochs), "--seed", str(args.seed), "--workspace", str(args.workspace)]
+        print("$", " ".join(command), flush=True)
+        started = time.perf_counter()
+        subprocess.run(command, check=True)
+        print(f"reader trained in {time.perf_counter() - started:.0f} s on {len(train)} questions of the training articles")
     chosen = random.Random(args.seed).sample(pool, min(args.questions, len(pool)))
     items = [squad.item(q) for q in chosen]
     print(f"{len(items)} {args.split} questions of {len({q.article for q in pool})} articles (split by article, seed {args.seed})")
@@ -80,6 +107,7 @@ def main() -> int:
         config = ws.load_config()
         config.answer = config.answer.model_copy(update={**SETTINGS[name], "max_sources": args.max_sources,
                                                          "scorer": args.scorer})
+        config = resolve_references(config, ws.models_dir)  # a registered reader -> its model folder
         config.llm = config.llm.model_copy(update={"threads": args.threads, "max_tokens": args.max_tokens})
         assistant = open_assistant(ws, config)
         try:

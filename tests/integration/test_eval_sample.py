@@ -69,7 +69,11 @@ def test_eval_qa_and_retrieval_on_the_sample_corpus(tmp_path: Path) -> None:
     assert "58000" not in rows["salary-b3-employee"]["answer"] and "14" not in rows["password-length-visitor"]["answer"]
     for row in rows.values():
         m = row["metrics"]
-        assert 0 <= m["f1"] <= 1 and m["exact_match"] in (0.0, 1.0) and m["answer_hit"] in (0.0, 1.0)
+        if row["expects_refusal"]:  # gold spans say nothing of a refusal
+            assert m["f1"] is None and m["exact_match"] is None
+        else:
+            assert 0 <= m["f1"] <= 1 and m["exact_match"] in (0.0, 1.0)
+        assert m["answer_hit"] in (0.0, 1.0)
         if not m["refused"]:
             assert row["prompt_tokens"] > 0 and row["cost_usd"] > 0
             assert len(row["judge_scores"]) == 2 and all(s is None or 0 <= s <= 1 for s in row["judge_scores"])
@@ -79,3 +83,24 @@ def test_eval_qa_and_retrieval_on_the_sample_corpus(tmp_path: Path) -> None:
     page = report.read_text()
     assert page.count("data:image/png;base64,") == 2 and "lowest f1" in page  # no recall curve for answers
     assert "<th>answer_hit</th>" in page
+
+
+@pytest.mark.integration
+def test_extractive_answers_hit_every_sample_question_or_refuse(tmp_path: Path) -> None:
+    """No model: every answer of the shipped eval set is right (the gold answer is in it) or a
+    correct refusal, and every answer cites the document it quotes."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    corpus = shutil.copytree(REPO / "examples" / "sample_corpus", tmp_path / "docs")
+    assert run("sync", str(corpus), "--workspace", str(ws), "--groups", "staff", cwd=tmp_path).returncode == 0
+    qa = run("eval", "qa", "--evalset", str(REPO / "examples" / "sample_eval.jsonl"), "--answer-mode", "extract",
+             "--workspace", str(ws), "--json", cwd=tmp_path)
+    assert qa.returncode == 0, qa.stderr
+    result = json.loads(qa.stdout)
+    metrics = result["summary"]["extract"]["metrics"]
+    rows = [json.loads(line) for line in (ws / "evals" / result["id"] / "queries.jsonl").read_text().splitlines()]
+    missed = {r["query_id"]: r["answer"] for r in rows if r["metrics"]["answer_hit"] != 1.0}
+    assert not missed, missed
+    assert metrics["answer_hit"] == 1.0 and metrics["cited"] >= 0.8 and metrics["faithfulness"] == 1.0
+    assert {r["query_id"] for r in rows if r["metrics"]["refused"]} == REFUSED
+    assert all(r["completion_tokens"] == 0 for r in rows)

@@ -28,7 +28,7 @@ class AnswerScorer(Protocol):
 _WANTS_NUMBER = re.compile(
     r"\b(how (many|much|long|old|often|far|big|large|high|fast|soon|early|late)|what (percentage|proportion|share|"
     r"fraction|number|amount|year|time|date|age|size|rate|price|cost|fee|limit)|which (year|date)|when|cost|costs|price|"
-    r"percent|percentage|rate|minimum|maximum)\b",
+    r"percent|percentage|rate|minimum|maximum|allowance|budget|fee|fees|salary|wage|amount|cap|limit|deposit|discount)\b",
     re.IGNORECASE,
 )
 _HAS_NUMBER = re.compile(
@@ -39,6 +39,14 @@ _HAS_NUMBER = re.compile(
 
 
 _NEGATION = re.compile(r"\b(not|no|never|without|none|cannot|can't|don't|doesn't|isn't|aren't|won't)\b", re.IGNORECASE)
+
+
+_CODE = re.compile(r"(?<![\w-])(?=[\w-]*[^\W\d_])(?=[\w-]*\d)[\w]+(?:-[\w]+)*")
+
+
+def codes(text: str) -> set[str]:
+    """Identifiers that mix letters and digits, lower-cased: "B3", "NC-C200", "HAdV-55"."""
+    return {m.group().lower() for m in _CODE.finditer(text)}
 
 
 def negated_terms(text: str) -> set[str]:
@@ -69,6 +77,10 @@ class FeatureWeights:
     """Subtracted when the candidate negates a word of the question the question does not negate,
     or the other way round ("bikes not in stock" does not answer "bikes in stock"): content words
     alone cannot tell them apart. A negation of other words ("never overnight") is no mismatch."""
+    codes: float = 0.3
+    """Times the share of the question's codes (tokens mixing letters and digits: "B3",
+    "NC-C200", "COVID-19") the candidate states whole. Content words split "B3" into a letter
+    and the number 3, which every row with a 3 in it shares."""
     source: float = 0.6
     """Times the dense cosine of the candidate's chunk with the question, which retrieval has
     already computed. On COVID-QA training questions this beat embedding every candidate
@@ -102,6 +114,9 @@ class FeatureAnswerScorer:
         asked_negated = negated_terms(question)
         mismatch = np.array([float(bool((negated_terms(t) ^ asked_negated) & question_terms)) for t in texts])
         scores = w.terms * lexical + w.number * number - w.negation * mismatch
+        asked_codes = codes(question)
+        if asked_codes:
+            scores = scores + w.codes * np.array([len(asked_codes & codes(t)) / len(asked_codes) for t in texts])
         if source_scores is not None:
             scores = scores + w.source * np.asarray(source_scores, dtype=np.float64)
         return scores.astype(np.float32)

@@ -34,8 +34,14 @@ _COLUMN_WORDS: dict[str, tuple[str, ...]] = {
     "guarantee": ("warranty",),
     "long": ("years", "year", "duration", "days", "months", "warranty"),
     "available": ("stock", "available", "availability"),
-    "earn": ("salary", "min", "max", "pay"),
-    "salary": ("salary", "min", "max", "pay"),
+    "earn": ("salary", "pay"),
+    "salary": ("salary", "pay"),
+    "maximum": ("max", "maximum", "highest", "upper"),
+    "highest": ("max", "maximum", "highest", "upper"),
+    "most": ("max", "maximum"),
+    "minimum": ("min", "minimum", "lowest", "lower"),
+    "lowest": ("min", "minimum", "lowest", "lower"),
+    "least": ("min", "minimum"),
     "bonus": ("bonus",),
     "who": ("name", "owner", "contact"),
     "when": ("date", "time", "day", "year"),
@@ -55,7 +61,7 @@ _MODIFIER = (
     r"approximately|nearly|almost|within|only|exactly|roughly|between)\s+)?"
 )
 _MENTION = re.compile(
-    rf"(?<![\w.]){_MODIFIER}(?:[€$£]\s?)?(?:\d+(?:[.,:]\d+)*(?:\s?%)?|(?:{_NUMBER_WORDS})\b(?:[- ](?:{_NUMBER_WORDS})\b)*)",
+    rf"(?<![\w.]){_MODIFIER}(?:[€$£]\s?)?(?:\d+(?:[.,:]\d+)*(?:\s?%)?|(?:{_NUMBER_WORDS})\b(?:[- ](?:{_NUMBER_WORDS})\b)*(?!-\w))",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\s*([^\W_]+(?:[-'][^\W_]+)*|%)", re.UNICODE)
@@ -88,41 +94,52 @@ def _name_terms(name: str) -> set[str]:
 
 
 def cell_answer(question: str, row: str) -> str | None:
-    """The named cell of a table row with its unit, or None when the question names no column."""
+    """The named cell of a table row with its unit, or None when the question names no column,
+    or names two equally (a salary question over ``min_eur`` and ``max_eur``: the whole row)."""
     question_terms = set(content_terms(question))
-    wanted = set(question_terms)
-    for word in list(question_terms):
+    cells = row_cells(row)
+    # Cells that only identify the row the question names ("Commuter 200 Belt") are not the answer,
+    # and their words name no column ("Long Range" does not ask how long).
+    identifying = [c for c in cells if (v := set(content_terms(c.value))) and len(v & question_terms) / len(v) >= 0.5]
+    naming = question_terms - {t for c in identifying for t in content_terms(c.value)}
+    wanted = set(naming)
+    for word in naming:
         for column_word in _COLUMN_WORDS.get(word, ()):
             wanted.update(content_terms(column_word))
-    best: tuple[float, Cell] | None = None
+    scored: list[tuple[int, Cell]] = []
     numeric: list[Cell] = []
-    for cell in row_cells(row):
-        value_terms = set(content_terms(cell.value))
-        if value_terms and len(value_terms & question_terms) / len(value_terms) >= 0.5:
-            continue  # the cell identifies the row the question names; it is not the answer
-        if any(t[:1].isdigit() for t in value_terms):
+    for cell in cells:
+        if cell in identifying:
+            continue
+        if any(t[:1].isdigit() for t in content_terms(cell.value)):
             numeric.append(cell)
         score = len(_name_terms(cell.name) & wanted)
-        if score and (best is None or score > best[0]):
-            best = (score, cell)
-    chosen = best[1] if best else (numeric[0] if len(numeric) == 1 and wants_number(question) else None)
-    if chosen is None:
-        return None
-    return with_unit(chosen.value, chosen.name)
+        if score:
+            scored.append((score, cell))
+    top = max((score for score, _ in scored), default=0)
+    named = [cell for score, cell in scored if score == top]
+    if len(named) == 1:
+        chosen: Cell | None = named[0]
+    elif not named and len(numeric) == 1 and wants_number(question):
+        chosen = numeric[0]
+    else:
+        chosen = None
+    return with_unit(chosen.value, chosen.name) if chosen is not None else None
 
 
 def with_unit(value: str, column: str) -> str:
     unit = _UNITS.get(re.split(r"[_\s]+", column.strip().lower())[-1])
     if unit is None or not re.fullmatch(r"[\d.,]+", value.strip()) or unit.lower() in value.lower():
         return value
+    if value.strip() == "1" and unit.endswith("s"):
+        unit = unit[:-1]  # "1 year", not "1 years"
     return f"{value}{unit}" if unit == "%" else f"{value} {unit}"
 
 
 def number_phrase(question: str, text: str) -> tuple[int, int] | None:
     """The span of the one number ``text`` states that ``question`` does not, with what it counts."""
     question_terms = set(content_terms(question))
-    asked = {t for t in question_terms if t[:1].isdigit()}
-    phrases = [_phrase(text, m) for m in _MENTION.finditer(text) if not set(content_terms(m.group())) & asked]
+    phrases = [_phrase(text, m) for m in _MENTION.finditer(text) if not set(content_terms(m.group())) & question_terms]
     if len(phrases) > 1:
         # Several numbers: the one whose counted words the question names ("three days per week",
         # not "six months"), when exactly one is named more than the rest.
