@@ -1,4 +1,4 @@
-"""``ragtune data prepare``, ``ragtune tune lora|classifier|embedder``, ``ragtune models ...`` and
+"""``ragtune data prepare``, ``ragtune tune lora|classifier|embedder|reader``, ``ragtune models ...`` and
 ``ragtune classify``: fine-tuning and the model registry. Thin wrappers over ``ragtune.tune``."""
 
 from __future__ import annotations
@@ -285,6 +285,79 @@ def embedder_command(
                       f"ragtune.toml now has embedder.model = \"{entry.ref}\"", highlight=False)
 
 
+@tune_app.command("reader")
+def reader_command(
+    name: Annotated[Optional[str], typer.Argument(help="Registry name of the trained reader.")] = None,
+    name_option: Annotated[Optional[str], typer.Option("--name", "-n", help="Same as NAME.")] = None,
+    squad: Annotated[Optional[Path], typer.Option("--squad", help="SQuAD-layout JSON: questions, contexts, gold answers.")] = None,
+    evalset: Annotated[Optional[Path], typer.Option("--evalset", help="Eval set JSONL with answers and relevant_doc_ids.")] = None,
+    corpus: Annotated[Optional[list[Path]], typer.Option(
+        "--corpus", help="The eval set's documents (without it: the workspace index, as each question's principal).")] = None,
+    beir: Annotated[Optional[Path], typer.Option("--beir", help="BEIR folder: positives from its qrels, BM25 negatives.")] = None,
+    beir_split: Annotated[str, typer.Option("--beir-split", help="Qrels split to train on.")] = "train",
+    base: Annotated[str, typer.Option("--base", help="Bundled encoder or a local encoder folder.")] = "all-MiniLM-L6-v2",
+    negatives: Annotated[int, typer.Option("--negatives", min=1, help="Hard negatives per question.")] = 4,
+    negative_depth: Annotated[int, typer.Option(
+        "--negative-depth", min=1, help="--beir: negatives come from this many top non-relevant BM25 hits.")] = 30,
+    epochs: Annotated[float, typer.Option("--epochs")] = 1.0,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = -1,
+    learning_rate: Annotated[float, typer.Option("--lr")] = 3e-5,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
+    max_length: Annotated[int, typer.Option("--max-length", help="Tokens of question + candidate.")] = 256,
+    validation: Annotated[float, typer.Option(
+        "--validation", help="Share of questions scored before/after, not trained on.")] = 0.1,
+    seed: SeedOption = 0,
+    quiet: QuietOption = False,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Train a cross-encoder reader on the bundled MiniLM: it reranks chunks
+    (retrieval.rerank_model) and picks the answering sentence (answer.scorer)."""
+    from ragtune.tune.api import reader_data, tune_reader
+    from ragtune.tune.reader_config import ReaderTuneConfig
+
+    if name and name_option and name != name_option:
+        raise _fail(f"two names given: {name!r} and --name {name_option!r}")
+    name = name or name_option
+    if not name:
+        raise _fail("give the reader a name: ragtune tune reader NAME --squad FILE | --evalset FILE | --beir DIR")
+    ws = _workspace(workspace)
+    try:
+        config = ReaderTuneConfig(base=base, negatives=negatives, negative_depth=negative_depth, epochs=epochs, max_steps=max_steps,
+                                  learning_rate=learning_rate, batch_size=batch_size, max_length=max_length,
+                                  validation=validation, seed=seed)
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
+    try:
+        with _status("building training examples", quiet or as_json):
+            data = reader_data(ws, config, squad=squad, evalset=evalset, corpus=corpus or (), beir=beir,
+                               beir_split=beir_split)
+        if not as_json:
+            for line in data.skipped[:10]:
+                err_console.print(f"[yellow]skipped[/] {line}", highlight=False)
+            if len(data.skipped) > 10:
+                err_console.print(f"[yellow]… {len(data.skipped) - 10} more question(s) skipped[/]")
+            err_console.print(f"{len(data.examples)} question(s) with a positive and up to {negatives} hard negatives",
+                              highlight=False)
+        with _training_output():
+            entry, result = tune_reader(ws, data, name, config, progress=not (quiet or as_json))
+    except RagtuneError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        print(json.dumps({**entry.to_dict(), "skipped": data.skipped}, indent=2, ensure_ascii=False))
+        return
+    console.print(f"{result.train_pairs} pairs from {result.train_questions} questions, {result.steps} steps on "
+                  f"{result.device} in {result.train_seconds:.0f} s", highlight=False)
+    m = result.metrics
+    if "accuracy@1" in m:
+        console.print(f"validation ({result.validation_questions} questions): accuracy@1 {m['accuracy@1']:.3f} "
+                      f"(untrained bi-encoder {m['accuracy@1_base']:.3f}), MRR {m['mrr']:.3f} ({m['mrr_base']:.3f})",
+                      highlight=False)
+    _print_entry(entry)
+    console.print(f"use it: [retrieval] rerank_model = \"{entry.ref}\" or [answer] scorer = \"{entry.ref}\"",
+                  highlight=False, markup=False)
+
+
 def _embedder_pairs(ws, beir, beir_split, pairs_file, generate, corpus, seed, quiet):  # type: ignore[no-untyped-def]
     from ragtune.tune import embedder_pairs as source
 
@@ -339,7 +412,7 @@ def models_list(
     if as_json:
         print(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
     elif not entries:
-        console.print("no models registered yet: train one with `ragtune tune lora|classifier|embedder`")
+        console.print("no models registered yet: train one with `ragtune tune lora|classifier|embedder|reader`")
     else:
         table = Table("model", "kind", "stage", "base", "data", "created", "held-out")
         for e in entries:

@@ -31,8 +31,16 @@ def open_retriever(
         raise RagtuneError(f"no index in workspace {workspace.root}: run 'ragtune ingest PATH' first")
     embedder = embedder or build_embedder(config.embedder)  # exports cached per user, not per workspace
     store = build_store(workspace, config, embedder)
-    reranker = CrossEncoderReranker(config.retrieval.rerank_model) if config.retrieval.rerank_model else None
+    reranker = open_cross_encoder(config.retrieval.rerank_model) if config.retrieval.rerank_model else None
     return Retriever(store, embedder, config.retrieval, reranker)
+
+
+def open_cross_encoder(value: str, field: str = "retrieval.rerank_model") -> CrossEncoderReranker:
+    """The cross-encoder a configuration value names: a local CrossEncoder folder, as a loaded
+    configuration holds it (a registry reference such as ``name@v2`` has become the reader's
+    folder when the workspace loaded its config). It reranks chunks and, having the
+    ``AnswerScorer`` shape, scores answer candidates (``field="answer.scorer"``)."""
+    return CrossEncoderReranker(value, field=field)
 
 
 def search(

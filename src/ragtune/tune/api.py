@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ragtune.errors import RegistryError, TrainingError
+from ragtune.errors import LoadError, RegistryError, TrainingError
 from ragtune.tune.classifier import ClassifierResult, Prediction
 from ragtune.tune.classifier_config import ClassifierTuneConfig
 from ragtune.tune.embedder_config import EmbedderTuneConfig
@@ -20,6 +20,8 @@ from ragtune.tune.embedder_pairs import Pair, split_pairs
 from ragtune.tune.lora import LoraResult
 from ragtune.tune.lora_config import LoraTuneConfig
 from ragtune.tune.prepare import SPLITS, PreparedData
+from ragtune.tune.reader import ReaderData, ReaderResult
+from ragtune.tune.reader_config import ReaderTuneConfig
 from ragtune.tune.registry import ModelRegistry, ModelVersion
 from ragtune.workspace import Workspace
 
@@ -93,6 +95,69 @@ def tune_embedder(workspace: Workspace, pairs: Sequence[Pair], name: str, config
             hyperparameters=config.model_dump(), metrics=result.metrics, training_seconds=result.train_seconds,
             artifacts={"model": "model"},
         )
+
+
+def reader_data(workspace: Workspace, config: ReaderTuneConfig, *, squad: Path | None = None,
+                evalset: Path | None = None, corpus: Sequence[Path] = (), beir: Path | None = None,
+                beir_split: str = "train") -> ReaderData:
+    """The reader's examples from exactly one source: a SQuAD file, an eval set (with its
+    documents from ``corpus``, or else from the workspace index as each question's principal), or a
+    BEIR folder's ``beir_split`` qrels."""
+    from ragtune.tune import reader
+
+    if sum(x is not None for x in (squad, evalset, beir)) != 1:
+        raise TrainingError("give exactly one source of training data: --squad, --evalset or --beir")
+    if corpus and evalset is None:
+        raise TrainingError("--corpus goes with --evalset: the documents its relevant_doc_ids name")
+    if squad is not None:
+        return reader.squad_data(squad, config)
+    if beir is not None:
+        return reader.beir_data(beir, beir_split, config)
+    assert evalset is not None
+    if not evalset.is_file():
+        raise LoadError(f"{evalset}: no such file (an eval set: JSONL with question, answers, relevant_doc_ids)")
+    if corpus:
+        lookup, problems = reader.corpus_lookup(list(corpus), workspace.load_config().ingest)
+        data = reader.evalset_data(evalset, lookup, config, corpus=", ".join(str(p) for p in corpus))
+        data.skipped[:0] = [f"unreadable {p}" for p in problems]
+        return data
+    from ragtune.errors import RagtuneError
+    from ragtune.index.sqlite_store import SqliteStore
+    from ragtune.types import Principal
+
+    if not (workspace.index_dir / "ragtune.db").exists():
+        raise RagtuneError(f"no index in workspace {workspace.root}: give --corpus DIR, or run 'ragtune ingest PATH' first")
+    store = SqliteStore(workspace.index_dir, None, None)
+    try:
+        return reader.evalset_data(evalset, reader.index_lookup(store, Principal("eval")), config)
+    finally:
+        store.close()
+
+
+def tune_reader(workspace: Workspace, data: ReaderData, name: str, config: ReaderTuneConfig, *,
+                progress: bool = True) -> tuple[ModelVersion, ReaderResult]:
+    """Train a cross-encoder reader and register it (kind ``reader``, artifact ``model``)."""
+    from ragtune.tune.reader import split_examples, train_reader
+
+    if not data.examples:
+        reasons = f" ({data.skipped[0]}{' …' if len(data.skipped) > 1 else ''})" if data.skipped else ""
+        raise TrainingError(f"{data.source.get('path', 'the data')}: no usable training question{reasons}")
+    train, validation = split_examples(data.examples, config.validation, config.seed)
+    models = registry(workspace)
+    with models.staging(name) as staging:
+        result = train_reader(train, validation, config, staging, progress=progress)
+        entry = models.register(
+            staging, name=name, kind="reader", base_model=config.base,
+            data={**data.source, "sha256": data.content_hash(), "kind": "reader",
+                  "rows": {"train": result.train_questions, "validation": result.validation_questions},
+                  "skipped": len(data.skipped)},
+            hyperparameters=config.model_dump(), metrics=result.metrics, training_seconds=result.train_seconds,
+            artifacts={"model": "model"},
+            extra={"train_pairs": result.train_pairs, "steps": result.steps, "train_loss": result.losses,
+                   "device": result.device,
+                   "baseline": f"cosine of {config.base} bi-encoder embeddings (the *_base scores)"},
+        )
+    return entry, result
 
 
 def load_classifier_ref(workspace: Workspace, ref: str):  # type: ignore[no-untyped-def]

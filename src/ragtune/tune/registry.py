@@ -31,7 +31,7 @@ from ragtune.atomic_files import write_text_atomic
 from ragtune.errors import RegistryError
 
 STAGES = ("candidate", "production", "archived")
-MODEL_KINDS = ("llm", "classifier", "embedder")
+MODEL_KINDS = ("llm", "classifier", "embedder", "reader")
 ENTRY = "model.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _VERSION_DIR = re.compile(r"^v(\d+)$")
@@ -52,7 +52,8 @@ class ModelVersion:
     name: str
     version: int
     kind: str
-    """``llm`` (a LoRA adapter on a base causal LM), ``classifier`` or ``embedder``."""
+    """``llm`` (a LoRA adapter on a base causal LM), ``classifier``, ``embedder`` or ``reader`` (a
+    cross-encoder that reranks chunks and scores answer candidates)."""
     base_model: str
     data: dict[str, Any]
     """``path``, ``sha256`` (the prepared data set's content hash), ``kind`` and split sizes."""

@@ -4,7 +4,9 @@
 A LoRA tune is served by llama.cpp (the base GGUF with the GGUF adapter: fast, and the same
 numbers as the trained model) when the entry has one and the configured backend is llama-cpp;
 otherwise by transformers (the merged folder, or the dequantised base with the PEFT adapter).
-An embedder entry becomes its model folder, whose vector-space identity is ``name@vN``.
+An embedder entry becomes its model folder, whose vector-space identity is ``name@vN``. A reader
+(``ragtune tune reader``) in ``[retrieval] rerank_model`` or ``[answer] scorer`` becomes its
+cross-encoder folder: one trained model reranks chunks and scores answer candidates.
 """
 
 from __future__ import annotations
@@ -43,9 +45,26 @@ def llm_settings(entry: ModelVersion, backend: str) -> dict[str, str]:
     return {"backend": "transformers", "model": str(resolve_base(base).folder), "adapter": str(adapter)}
 
 
+READER_FIELDS = (("retrieval", "rerank_model"), ("answer", "scorer"))
+"""Configuration fields that take a reader (cross-encoder) reference."""
+
+
+def reader_folder(entry: ModelVersion, field: str) -> Path:
+    """The cross-encoder folder of a registered reader; ``field`` names the setting in errors."""
+    if entry.kind != "reader":
+        raise RegistryError(f"{field}: {entry.ref} is of kind '{entry.kind}', not a reader "
+                            "(train one with `ragtune tune reader`)")
+    folder = entry.artifact("model")
+    if folder is None:
+        raise RegistryError(f"{field}: {entry.ref} has no model folder")
+    return folder
+
+
 def resolve_references(config: RagtuneConfig, models_dir: Path) -> RagtuneConfig:
     llm_ref, embedder_ref = config.llm.model, config.embedder.model
-    if not (is_reference(llm_ref) or is_reference(embedder_ref)):
+    readers = [(section, key) for section, key in READER_FIELDS
+               if isinstance(value := getattr(getattr(config, section), key), str) and is_reference(value)]
+    if not (is_reference(llm_ref) or is_reference(embedder_ref) or readers):
         return config
     registry = ModelRegistry(models_dir)
     update = {}
@@ -57,6 +76,14 @@ def resolve_references(config: RagtuneConfig, models_dir: Path) -> RagtuneConfig
         if entry.kind != "embedder":
             raise RegistryError(f"[embedder] model: {entry.ref} is a {entry.kind}, not an embedder")
         update["embedder"] = config.embedder.model_copy(update={"model": str(entry.artifact("model"))})
+    for section, key in readers:
+        field = f"{section}.{key}"  # dotted: a CLI error message must not read as rich markup
+        try:
+            entry = registry.get(getattr(getattr(config, section), key))
+        except RegistryError as exc:
+            raise RegistryError(f"{field}: {exc}") from None
+        current = update.get(section, getattr(config, section))
+        update[section] = current.model_copy(update={key: str(reader_folder(entry, field))})
     return config.model_copy(update=update)
 
 
