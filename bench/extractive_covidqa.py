@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 from ragtune.config import RagtuneConfig
-from ragtune.evaluate.qa_eval import evaluate_answers
+from ragtune.evaluate.answer_metrics import answer_hit, token_f1
+from ragtune.evaluate.qa_eval import evaluate_answers, strip_markers
 from ragtune.evaluate.squad import load_squad
 from ragtune.generate.api import close_assistant, open_assistant
 from ragtune.ingest.api import ingest
@@ -39,6 +40,9 @@ SETTINGS = {
     "extract": {"mode": "extract"},
     "generate-quote": {"mode": "generate", "on_unsupported": "quote"},
     "generate-show": {"mode": "generate", "on_unsupported": "show"},
+    # The same, without the small-model prompting (all max_sources sources, as retrieved).
+    "generate-quote-all-sources": {"mode": "generate", "on_unsupported": "quote", "small_model_sources": 0},
+    "generate-show-all-sources": {"mode": "generate", "on_unsupported": "show", "small_model_sources": 0},
 }
 
 
@@ -119,6 +123,14 @@ def main() -> int:
         p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
         print(f"{name:<16}" + "".join(f"{'–' if v is None else f'{v:.3f}':>19}" for v in means.values())
               + f"{statistics.median(latencies):>9.0f}{p95:>9.0f}", flush=True)
+        if SETTINGS[name].get("on_unsupported") == "quote":
+            # Greedy decoding: the text the policy replaced is what "show" would have shown.
+            shown = [(r, r.get("rejected_text") or r["answer"]) for r in rows]
+            f1 = _mean([token_f1(strip_markers(t), r["gold"]) for r, t in shown])
+            hit = _mean([answer_hit(strip_markers(t), r["gold"]) for r, t in shown])
+            replaced = sum(1 for r in rows if r.get("rejected_text")) / len(rows)
+            print(f"  replaced by a quote: {replaced:.2f} of answers; the same generations shown as written: "
+                  f"F1 {f1:.3f}, answer_hit {hit:.3f}")
         for row in rows[: args.show]:
             print(f"  Q: {row['question']}\n  gold: {row['gold'][0]!r}\n  got:  {row['answer'][:200]!r}  "
                   f"F1 {row['metrics']['f1']:.2f}")

@@ -111,6 +111,8 @@ def evaluate_answers(
             "query_id": item.id,
             "question": item.question,
             "answer": answer.text,
+            "answer_mode": answer.mode,
+            "rejected_text": answer.rejected_text,
             "gold": list(item.answers),
             "expects_refusal": expects_refusal,
             "metrics": metrics,

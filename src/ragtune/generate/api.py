@@ -11,7 +11,7 @@ from ragtune.generate.assistant import Assistant
 from ragtune.generate.extractive import ExtractiveReader
 from ragtune.generate.base import LLM
 from ragtune.generate.citations import Similarity
-from ragtune.retrieve.api import open_retriever
+from ragtune.retrieve.api import open_cross_encoder, open_retriever
 from ragtune.retrieve.retriever import Retriever
 from ragtune.workspace import Workspace
 
@@ -31,9 +31,7 @@ def open_reader(config: RagtuneConfig, retriever: Retriever) -> ExtractiveReader
     feature scorer."""
     scorer: AnswerScorer
     if config.answer.scorer:
-        from ragtune.retrieve.rerank import CrossEncoderReranker
-
-        scorer = CrossEncoderReranker(config.answer.scorer)
+        scorer = open_cross_encoder(config.answer.scorer, field="answer.scorer")
     else:
         scorer = FeatureAnswerScorer()
     return ExtractiveReader(scorer, max_evidence=config.answer.max_evidence)

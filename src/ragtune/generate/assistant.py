@@ -136,11 +136,8 @@ class Assistant:
         return stream
 
     @property
-    def identity(self) -> str:
-        return self.llm.identity if self.llm is not None else self._extract_identity
-
-    @property
     def _extract_identity(self) -> str:
+        """``Answer.model`` of an extractive answer: no model, the scorer that chose the quote."""
         return f"extractive ({self.reader.scorer.identity})" if self.reader is not None else "extractive"
 
     def _retrieve(
