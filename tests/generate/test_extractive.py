@@ -303,3 +303,19 @@ def test_a_small_model_gets_fewer_sources_each_led_by_its_best_candidate(workspa
     for citation in small.citations:
         hit = small.sources[citation.number - 1]
         assert hit.text[citation.quote_start - hit.start : citation.quote_end - hit.start] == citation.quote
+
+
+def test_an_amount_question_needs_an_amount_and_json_values_need_a_source() -> None:
+    from ragtune.generate.answer import Answer
+    from ragtune.generate.assistant import answers_the_kind_asked, unstated_values
+    from ragtune.index.base import Hit
+
+    hit = Hit("c1", "d1", "price-list.csv", "product: Commuter 200 Belt | price_eur: 899 | warranty_years: 3",
+              0, 60, None, None, (), {}, 1.0)
+    def answer(text: str) -> Answer:
+        return Answer("What does the Commuter 200 Belt cost?", text, True, "m", "u", sources=[hit])
+
+    assert not answers_the_kind_asked(answer("The Commuter 200 Belt is a product of the E-Trek eBike [1]."))
+    assert answers_the_kind_asked(answer("It costs 899 EUR [1]."))
+    assert unstated_values({"product": "2018-04-30 15:59:56.783", "warranty_years": 3}, [hit]) == ["2018-04-30 15:59:56.783"]
+    assert unstated_values({"product": "Commuter 200 Belt", "warranty_years": 3}, [hit]) == []

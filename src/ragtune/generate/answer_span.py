@@ -166,7 +166,7 @@ def _phrase(text: str, mention: re.Match[str]) -> tuple[int, int]:
     return mention.start(), end
 
 
-_WHEN = re.compile(r"\bwhen\b", re.IGNORECASE)
+WHEN = re.compile(r"\bwhen\b", re.IGNORECASE)
 _BULLET = re.compile(r"^\s*(?:[-*•‣▪]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+")
 
 
@@ -175,7 +175,7 @@ def shortest_answer(question: str, text: str, kind: str) -> str:
     if kind == "row":
         return cell_answer(question, text) or text
     body = _BULLET.sub("", text) if kind == "item" else text
-    if wants_number(question) and not _WHEN.search(question):  # a bare time would drop its day
+    if wants_number(question) and not WHEN.search(question):  # a bare time would drop its day
         span = number_phrase(question, body)
         if span is not None:
             return body[span[0] : span[1]].strip()

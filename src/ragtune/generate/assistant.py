@@ -16,6 +16,8 @@ from ragtune.errors import GenerationError
 from ragtune.generate.answer import Answer
 from ragtune.generate.base import LLM, GenerationOptions, Message, Usage
 from ragtune.generate.citations import MARKER, CitationVerifier, Similarity, VerifierSettings
+from ragtune.generate.answer_scorer import wants_number
+from ragtune.generate.answer_span import WHEN
 from ragtune.generate.extractive import ExtractiveReader
 from ragtune.generate.prompt import LeakGuard, build_prompt, system_prompt
 from ragtune.generate.structured import check_schema, parse_against, strings_in
@@ -250,6 +252,12 @@ class Assistant:
         self._verify(answer, guard.text, options.json_schema)
         if options.json_schema is None:
             self._apply_policy(answer, relevant)
+        elif self.config.on_unsupported != "show":
+            # JSON keeps its schema, so nothing replaces it: values no source states are flagged.
+            unstated = unstated_values(answer.data, answer.sources)
+            answer.supported = not unstated
+            if unstated:
+                answer.flags.append(f"{UNSUPPORTED_FLAG} ({', '.join(repr(v) for v in unstated[:3])})")
         self._pin_pages(answer, principal)
         answer.timings["verify"] = time.perf_counter() - tick
         answer.timings["total"] = time.perf_counter() - started
@@ -312,7 +320,7 @@ class Assistant:
     def _apply_policy(self, answer: Answer, relevant: Sequence[Hit]) -> None:
         """Verified-or-quoted: a generated answer that no source supports is not shown as the
         answer (``[answer] on_unsupported``)."""
-        answer.supported = is_supported(answer)
+        answer.supported = is_supported(answer) and answers_the_kind_asked(answer)
         if answer.supported:
             return
         policy = self.config.on_unsupported
@@ -346,3 +354,34 @@ def is_supported(answer: Answer) -> bool:
     stated = {t for t in content_terms(plain) if is_number(t)}
     known = {t for hit in answer.sources for t in content_terms(hit.text) if is_number(t)} if stated else set()
     return stated <= known
+
+
+def answers_the_kind_asked(answer: Answer) -> bool:
+    """An answer to a question asking for an amount, count or duration must state a number the
+    question does not ("The Commuter 200 Belt is a city bike" does not say what it costs)."""
+    if not wants_number(answer.question) or WHEN.search(answer.question):
+        return True
+    asked = {t for t in content_terms(answer.question) if is_number(t)}
+    return bool({t for t in content_terms(MARKER.sub(" ", answer.text)) if is_number(t)} - asked)
+
+
+def unstated_values(data: Any, sources: Sequence[Hit]) -> list[str]:
+    """The values of a JSON answer (strings of content words, numbers) that no source states."""
+    known = {t for hit in sources for t in content_terms(hit.text)}
+    unstated = []
+    for value in _leaves(data):
+        terms = content_terms(str(value))
+        if terms and not set(terms) <= known:
+            unstated.append(str(value))
+    return unstated
+
+
+def _leaves(value: Any) -> Iterator[Any]:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        yield value
