@@ -1,6 +1,6 @@
 """SciFact: hybrid retrieval with and without a trained cross-encoder reranking the top 30.
 
-    .venv/bin/python bench/reranker_scifact.py --workspace /tmp/rerankws [--max-steps 300]
+    .venv/bin/python bench/reranker_scifact.py --workspace /tmp/rerankws [--max-steps 300] [--reader NAME@vN]
 
 1. Trains a reader (``ragtune tune reader --beir``) on the **train** qrels only: positives are the
    judged abstracts, hard negatives BM25 hits that are not judged relevant. Its validation
@@ -60,8 +60,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--max-steps", type=int, default=-1, help="cap training (CPU time)")
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=3e-5)
-    parser.add_argument("--max-length", type=int, default=256, help="training tokens per pair (reranking reads 256)")
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--max-length", type=int, default=128, help="training tokens per pair (reranking reads 256)")
     parser.add_argument("--top-n", type=int, default=30, help="hits reranked")
     parser.add_argument("--limit", type=int, help="evaluate this many test queries (seeded sample)")
     parser.add_argument("--quiet", action="store_true")

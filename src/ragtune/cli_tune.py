@@ -301,7 +301,7 @@ def reader_command(
         "--negative-depth", min=1, help="--beir: negatives come from this many top non-relevant BM25 hits.")] = 30,
     epochs: Annotated[float, typer.Option("--epochs")] = 1.0,
     max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = -1,
-    learning_rate: Annotated[float, typer.Option("--lr")] = 3e-5,
+    learning_rate: Annotated[float, typer.Option("--lr")] = 1e-4,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
     max_length: Annotated[int, typer.Option("--max-length", help="Tokens of question + candidate.")] = 256,
     validation: Annotated[float, typer.Option(
