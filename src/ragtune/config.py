@@ -405,7 +405,7 @@ fusion = "rrf"                      # rrf | weighted
 rrf_k = 60
 dense_weight = 1.0
 bm25_weight = 1.0
-# rerank_model = "/path/to/cross-encoder"   # a local sentence-transformers CrossEncoder
+# rerank_model = "my-reader@v1"             # a reader from `ragtune tune reader`, or a CrossEncoder folder
 rerank_top_n = 30
 mmr = false
 mmr_lambda = 0.7
@@ -434,6 +434,12 @@ support_threshold = 0.7             # share of a cited sentence's words that its
 unsupported = "remove"              # remove | flag unsupported or out-of-range [n] markers
 attribute_uncited = true            # cite the supporting source of uncited sentences
 not_found_text = "I could not find this in the documents available to you."
+mode = "generate"                   # generate | extract (the answering span of the sources, no model)
+on_unsupported = "quote"            # quote | flag | show a generated answer no source supports
+# scorer = "my-reader@v1"           # extractive candidate scorer (default: built-in features)
+max_evidence = 2                    # most quotes under an extractive answer
+small_model_sources = 3             # a local model under 1B parameters gets this many sources (0: off)
+small_model_margin = 0.15           #   none this far below the best source's cosine
 
 [cost]                              # used by evaluation reports and the advisor
 cpu_hour_usd = 0.04                 # $ per CPU core-hour for local work (embedding, search, models)
