@@ -44,7 +44,9 @@ def logit_shift_agreement(base_folder: Path, base_gguf: Path, adapter: Path, ggu
 
 def test_query_and_key_factors_are_permuted_for_llama_cpp(tmp_path: Path, gguf_path: Path) -> None:
     """An adapter on the query and key projections only: that is where llama.cpp's row order
-    differs from transformers'. Measured: cosine .993 with the permutation, -.25 without it.
+    differs from transformers'. Measured: cosine .993 with the permutation, -.25 without it, on
+    one machine; .926 with it on another CPU, whose bf16 training and llama.cpp kernels differ. The
+    bound sits between the two cases, not at one machine's value.
     (A random adapter does not make a sharp test: its diffuse shift drowns in llama.cpp's
     quantised arithmetic, so this one is trained for a few steps.)"""
     from ragtune.tune.lora import train_lora
@@ -57,4 +59,4 @@ def test_query_and_key_factors_are_permuted_for_llama_cpp(tmp_path: Path, gguf_p
                             eval_steps=10, max_length=128)
     result = train_lora(data, config, tmp_path / "out", tmp_path / "checkpoints", progress=False)
     adapter, gguf_adapter = tmp_path / "out" / "adapter", tmp_path / "out" / result.artifacts["gguf_adapter"]
-    assert logit_shift_agreement(result.base.folder, gguf_path, adapter, gguf_adapter) > 0.95
+    assert logit_shift_agreement(result.base.folder, gguf_path, adapter, gguf_adapter) > 0.8
