@@ -20,7 +20,7 @@ from ragtune.generate.answer_scorer import wants_number
 from ragtune.generate.answer_span import WHEN
 from ragtune.generate.extractive import ExtractiveReader
 from ragtune.generate.prompt import LeakGuard, build_prompt, system_prompt
-from ragtune.generate.structured import check_schema, parse_against, strings_in
+from ragtune.generate.structured import check_schema, leaves_in, parse_against, strings_in
 from ragtune.generate.terms import content_terms, coverage, is_number
 from ragtune.index.base import Hit
 from ragtune.retrieve.retriever import Mode, Retriever
@@ -369,19 +369,9 @@ def unstated_values(data: Any, sources: Sequence[Hit]) -> list[str]:
     """The values of a JSON answer (strings of content words, numbers) that no source states."""
     known = {t for hit in sources for t in content_terms(hit.text)}
     unstated = []
-    for value in _leaves(data):
+    for value in leaves_in(data):
         terms = content_terms(str(value))
         if terms and not set(terms) <= known:
             unstated.append(str(value))
     return unstated
 
-
-def _leaves(value: Any) -> Iterator[Any]:
-    if isinstance(value, Mapping):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
-        yield value

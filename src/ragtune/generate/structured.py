@@ -52,13 +52,19 @@ def parse_against(text: str, schema: Mapping[str, Any]) -> Any:
     return value
 
 
-def strings_in(value: Any) -> Iterator[str]:
-    """Every string value inside a JSON value, depth first."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
+def leaves_in(value: Any) -> Iterator[str | int | float]:
+    """Every string and number inside a JSON value, depth first (booleans and null are not
+    statements a source could support)."""
+    if isinstance(value, Mapping):
         for item in value.values():
-            yield from strings_in(item)
+            yield from leaves_in(item)
     elif isinstance(value, list):
         for item in value:
-            yield from strings_in(item)
+            yield from leaves_in(item)
+    elif isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        yield value
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    """Every string value inside a JSON value, depth first."""
+    return (leaf for leaf in leaves_in(value) if isinstance(leaf, str))
