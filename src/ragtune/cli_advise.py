@@ -17,6 +17,7 @@ from ragtune.cli_common import JsonOption, WorkspaceOption, _fail, _workspace, c
 from ragtune.config import RagtuneConfig
 from ragtune.decide.advisor import Advice, Measured, advise, latest_compare_run, measured_from_run
 from ragtune.decide.advisor_config import Questionnaire, load_questionnaire, workspace_cost_model
+from ragtune.decide.sensitivity import Sensitivity, ratio_text
 from ragtune.decide.tco import num, usd
 from ragtune.errors import ConfigError, RagtuneError
 from ragtune.evaluate.runs import RunStore
@@ -150,4 +151,25 @@ def _print_advice(advice: Advice) -> None:
     for item in chosen.items:
         items.add_row(item.name, "month 1" if item.once else "monthly", usd(item.usd), escape(item.formula))
     say(items)
+    people = {a: sum(i.usd for i in p.items if i.people) for a, p in advice.projections.items()
+              if any(i.people for i in p.items)}
+    if people:
+        say("people time per month (reviews, curation, deployment; \\[people] in --costs): "
+            + " · ".join(f"{a} {usd(v)}" for a, v in people.items()), highlight=False)
+    if advice.sensitivity is not None:
+        _print_sensitivity(advice.sensitivity)
     say(f"evidence: {escape(advice.evidence)}", highlight=False)
+
+
+def _print_sensitivity(s: Sensitivity) -> None:
+    """Rows: update cadence (knowledge_changes); columns: people's hourly rate; cells: ft ÷ rag and the cheapest."""
+    table = Table(title=f"{s.months}-month sensitivity: ft ÷ rag, cheapest", title_justify="left")
+    table.add_column("knowledge_changes")
+    for rate in s.hourly_rates:
+        mark = " ◀" if rate == s.hourly_rate_usd else ""
+        table.add_column(f"${num(rate)}/h{mark}", justify="right")
+    for cadence in s.cadences:
+        mark = " ◀" if cadence == s.cadence else ""
+        table.add_row(f"{cadence}{mark}", *(f"{ratio_text(c.ratio)} {c.cheapest}" for c in s.row(cadence)))
+    console.print(table)
+    console.print(f"finding: {escape(s.finding)}", highlight=False)

@@ -12,6 +12,7 @@ from ragtune import cli_advise
 from ragtune.cli import app
 from ragtune.decide.advisor import advise, latest_compare_run, measured_from_run
 from ragtune.decide.advisor_config import CostModel, Questionnaire
+from ragtune.decide.tco import usd
 from ragtune.errors import RagtuneError
 from ragtune.evaluate.runs import EvalRun, RunStore
 from ragtune.workspace import Workspace
@@ -353,8 +354,9 @@ def test_budget_warning_names_extract_as_the_cheaper_alternative():
     advice = advise(Questionnaire(access_control=True, monthly_budget_usd=50), costs)
     [warning] = [w for w in advice.warnings if w.startswith("budget")]
     assert "stays within it with a generated answer" in warning
+    # People time (a re-index review per change) makes extract's average dollars, not cents.
     assert f"extract (a quoted passage as the answer, no model call) averages " \
-           f"${advice.projections['extract'].monthly_average:.3g}/month" in warning
+           f"{usd(advice.projections['extract'].monthly_average)}/month" in warning
 
 
 def test_no_extract_hint_where_quoting_cannot_serve():
@@ -545,7 +547,7 @@ def test_cli_table_and_json_show_extract_beside_the_others(ws: Path):
     data = json.loads(invoke("--json", "-w", str(ws)).stdout)
     assert "extract" in data["allowed"] and data["answers"]["quotable_answers"] is False
     names = {item["name"] for item in data["projections"]["extract"]["items"]}
-    assert names == {"initial indexing", "re-indexing", "storage", "queries", "evaluation"}
+    assert names == {"initial indexing", "re-indexing", "storage", "queries", "evaluation", "re-index review"}
 
 
 def test_compare_report_shows_extract_in_the_cost_table(tmp_path: Path):
@@ -555,3 +557,55 @@ def test_compare_report_shows_extract_in_the_cost_table(tmp_path: Path):
     table = _tco_table(advice)
     assert "<td>extract ◀</td><td>yes</td>" in table and "<td>0 / 0</td>" in table
     assert all(f"<td>{a}" in table for a in ("prompt", "rag", "ft", "hybrid"))
+
+
+# --- people time and the sensitivity grid in the advice ------------------------------------------------
+
+
+def test_advice_carries_the_sensitivity_grid_on_its_cost_model():
+    advice = advise(Questionnaire(knowledge_changes="weekly"), CostModel())
+    s = advice.sensitivity
+    assert s is not None and s.cadence == "weekly" and s.hourly_rate_usd == 75
+    here = s.cell("weekly", 75)
+    assert here.totals["rag"] == pytest.approx(advice.projections["rag"].total)
+    assert here.totals["ft"] == pytest.approx(advice.projections["ft"].total)
+    assert advice.to_dict()["sensitivity"]["finding"] == s.finding
+
+
+def test_measured_sensitivity_uses_the_measured_cost_model():
+    advice = advise(Questionnaire(), CostModel(), measured_from_run(compare_run()))
+    assert advice.sensitivity.cell("monthly", 75).totals["ft"] == pytest.approx(advice.projections["ft"].total)
+
+
+def test_cli_prints_people_time_and_the_sensitivity_table(ws: Path):
+    result = invoke("-w", str(ws))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    # rag is recommended: its line items end with the re-index review, 1 monthly change × 0.25 h × $75.
+    assert "re-index review" in out and "1 re-indexings/month (monthly) × 0.25 h re-index review × $75.00/h" in out
+    assert "people time per month" in out and "[people] in --costs" in out and "ft $525.00" in out
+    assert "12-month sensitivity: ft ÷ rag, cheapest" in out and "$75/h ◀" in out and "monthly ◀" in out
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.startswith("│ weekly")}
+    assert "27.6× rag" in rows["weekly"]
+    advice = advise(Questionnaire(), CostModel())
+    assert f"finding: {advice.sensitivity.finding}" in out.replace("\n", " ")
+
+
+def test_cli_json_includes_the_sensitivity_grid(ws: Path):
+    data = json.loads(invoke("--json", "-w", str(ws)).stdout)
+    grid = data["sensitivity"]
+    assert grid["cadence"] == "monthly" and grid["hourly_rates_usd"] == [0, 37.5, 75, 150]
+    assert grid["finding"].startswith("fine-tuning costs ") and len(grid["cells"]) == 20
+    people = {i["name"] for i in data["projections"]["ft"]["items"] if i["people"]}
+    assert people == {"curation", "evaluation review", "deployment"}
+    assert data["cost_model"]["people"]["hourly_rate_usd"] == 75
+
+
+def test_compare_report_shows_the_sensitivity_table():
+    from ragtune.decide.report import _sensitivity_table
+
+    advice = advise(Questionnaire(knowledge_changes="weekly"), CostModel())
+    table = _sensitivity_table(advice)
+    assert "<table id='sensitivity'>" in table and "<th>$75/h ◀</th>" in table and "<td>weekly ◀</td>" in table
+    assert "<td>27.6× rag</td>" in table and advice.sensitivity.finding in table
+    assert "above 1: fine-tuning costs more" in table

@@ -10,6 +10,7 @@ from ragtune.config import ModelPrice
 from ragtune.decide.advisor_config import (
     ApproachProfile,
     CostModel,
+    PeopleTime,
     QueryProfiles,
     Questionnaire,
     load_cost_model,
@@ -20,6 +21,9 @@ from ragtune.errors import ConfigError
 
 # $0.36 per core-hour on 2 cores = $0.0002 per wall second: every figure below is that times seconds.
 PER_SECOND = 0.0002
+# People at $60/h: 5 h curation, 2 h evaluation review, 1 h deployment per retraining run; 0.5 h per re-indexing.
+PEOPLE = PeopleTime(hourly_rate_usd=60, curation_hours=5, review_hours=2, deployment_hours=1, reindex_review_hours=0.5)
+WEEKLY = 52 / 12
 
 
 def small_case(**answers) -> Questionnaire:
@@ -32,7 +36,7 @@ def small_costs(**changes) -> CostModel:
     values = dict(
         cpu_hour_usd=0.36, cores=2, embed_seconds_per_chunk=0.5, bytes_per_chunk=1_000_000,
         storage_usd_per_gb_month=0.5, training_hours=2.0, style_changes="quarterly",
-        eval_runs_per_month=2, eval_seconds_per_run=100,
+        eval_runs_per_month=2, eval_seconds_per_run=100, people=PEOPLE,
         queries=QueryProfiles(
             prompt=ApproachProfile(prompt_tokens=60, completion_tokens=60, seconds=1.0),
             rag=ApproachProfile(prompt_tokens=900, completion_tokens=60, seconds=3.0),
@@ -64,7 +68,9 @@ def test_rag_line_items_match_hand_arithmetic():
     assert usd_of(rag, "evaluation") == pytest.approx(2 * 100 * PER_SECOND)  # $0.04
     assert rag.item("initial training") is None and rag.item("retraining") is None
 
-    monthly = 100 * 0.1 * 52 / 12 * 2 * 0.5 * PER_SECOND + 0.1 + 0.6 + 0.04
+    # People: 4.33 weekly re-indexings × 0.5 h × $60/h = $130 a month.
+    assert usd_of(rag, "re-index review") == pytest.approx(WEEKLY * 0.5 * 60)
+    monthly = 100 * 0.1 * 52 / 12 * 2 * 0.5 * PER_SECOND + 0.1 + 0.6 + 0.04 + 130
     assert rag.monthly_totals[0] == pytest.approx(0.02 + monthly)
     assert rag.monthly_totals[1:] == pytest.approx([monthly] * 11)
     assert rag.total == pytest.approx(0.02 + 12 * monthly)
@@ -142,8 +148,9 @@ def test_token_prices_replace_cpu_time_for_queries():
 def test_extract_line_items_have_no_generation_cost_but_index_like_rag():
     projections = project_all(small_case(), small_costs())
     extract, rag = projections["extract"], projections["rag"]
-    assert {i.name for i in extract.items} == {"initial indexing", "re-indexing", "storage", "queries", "evaluation"}
-    for name in ("initial indexing", "re-indexing", "storage", "evaluation"):
+    assert {i.name for i in extract.items} == {"initial indexing", "re-indexing", "storage", "queries", "evaluation",
+                                               "re-index review"}
+    for name in ("initial indexing", "re-indexing", "storage", "evaluation", "re-index review"):
         assert usd_of(extract, name) == pytest.approx(usd_of(rag, name)), name
     # No model: 0 tokens, and a question costs the search plus the reading, 0.05 s + 0.05 s by default.
     assert extract.prompt_tokens == 0 and extract.completion_tokens == 0
@@ -251,3 +258,99 @@ def test_quotable_answers_defaults_to_false_and_loads(tmp_path: Path):
     path = tmp_path / "answers.toml"
     path.write_text("quotable_answers = true\n")
     assert load_questionnaire(path).quotable_answers is True
+
+
+# --- people time ---------------------------------------------------------------------------------
+
+
+def test_people_items_of_ft_follow_each_knowledge_change():
+    ft = project("ft", small_case(knowledge_changes="weekly"), small_costs())
+    # 4.33 runs a month × hours × $60/h: 5 h curation = $1,300, 2 h review = $520, 1 h deployment = $260.
+    assert usd_of(ft, "curation") == pytest.approx(WEEKLY * 5 * 60) == pytest.approx(1_300)
+    assert usd_of(ft, "evaluation review") == pytest.approx(520)
+    assert usd_of(ft, "deployment") == pytest.approx(260)
+    assert ft.item("curation").formula == "4.33 runs/month (weekly, knowledge_changes) × 5 h curation × $60.00/h"
+    assert ft.item("deployment").formula == "4.33 runs/month (weekly, knowledge_changes) × 1 h deployment × $60.00/h"
+    people = [i for i in ft.items if i.people]
+    assert {i.name for i in people} == {"curation", "evaluation review", "deployment"}
+    assert not any(i.once for i in people)  # the one-off build is setup_usd, not a people item
+    machine = sum(i.usd for i in ft.items if not i.people and not i.once)
+    assert ft.monthly_totals[1] == pytest.approx(machine + 1_300 + 520 + 260)
+    assert ft.item("re-index review") is None
+
+
+def test_people_items_of_hybrid_follow_style_changes_and_reindexing():
+    hybrid = project("hybrid", small_case(knowledge_changes="weekly"), small_costs(style_changes="quarterly"))
+    # Retraining a third of a run a month: 5 h × $60 / 3 = $100 curation, $40 review, $20 deployment.
+    assert usd_of(hybrid, "curation") == pytest.approx(100)
+    assert usd_of(hybrid, "evaluation review") == pytest.approx(40)
+    assert usd_of(hybrid, "deployment") == pytest.approx(20)
+    assert "0.333 runs/month (quarterly, style_changes)" in hybrid.item("curation").formula
+    # …and it re-indexes at the knowledge cadence like rag: 4.33 × 0.5 h × $60 = $130.
+    assert usd_of(hybrid, "re-index review") == pytest.approx(130)
+    assert hybrid.item("re-index review").formula == "4.33 re-indexings/month (weekly) × 0.5 h re-index review × $60.00/h"
+
+
+def test_ft_without_private_knowledge_pays_people_at_the_style_cadence():
+    ft = project("ft", small_case(private_knowledge=False, knowledge_changes="daily"), small_costs())
+    assert usd_of(ft, "curation") == pytest.approx(5 * 60 / 3)
+    assert "style_changes" in ft.item("curation").formula
+
+
+def test_prompt_has_no_people_time():
+    prompt = project("prompt", small_case(knowledge_changes="daily"), small_costs())
+    assert not [i for i in prompt.items if i.people]
+
+
+@pytest.mark.parametrize("people", [
+    PeopleTime(hourly_rate_usd=60, curation_hours=0, review_hours=0, deployment_hours=0, reindex_review_hours=0),
+    PeopleTime(hourly_rate_usd=0),
+], ids=["zero-hours", "zero-rate"])
+def test_zero_hours_or_rate_charge_no_people_time(people: PeopleTime):
+    with_people = project_all(small_case(), small_costs())
+    without = project_all(small_case(), small_costs(people=people))
+    for approach, projection in without.items():
+        items = [i for i in projection.items if i.people]
+        assert all(i.usd == 0 for i in items), items  # the items stay, at $0, like re-indexing when nothing changes
+        assert {i.name for i in items} == {i.name for i in with_people[approach].items if i.people}
+        machine = sum(i.usd for i in with_people[approach].items if not i.people and not i.once)
+        assert projection.monthly_totals[1] == pytest.approx(machine), approach
+
+
+def test_knowledge_that_never_changes_costs_no_people_time_for_ft():
+    ft = project("ft", small_case(knowledge_changes="never"), small_costs())
+    assert all(i.usd == 0 for i in ft.items if i.people)
+
+
+def test_with_default_people_time_weekly_fine_tuning_costs_more_than_rag():
+    """The issue's case (examples/advise.toml: weekly changes): machine time alone made ft the
+    cheaper one; a person curating, reviewing and deploying every weekly retraining does not."""
+    example = load_questionnaire(Path(__file__).resolve().parents[2] / "examples" / "advise.toml")
+    assert example.knowledge_changes == "weekly"
+    machine_only = project_all(example, CostModel(people=PeopleTime(hourly_rate_usd=0)))
+    assert machine_only["ft"].total == pytest.approx(11.07, abs=0.005)
+    assert machine_only["rag"].total == pytest.approx(25.95, abs=0.005)
+    projections = project_all(example, CostModel())
+    # Defaults: $75/h; ft 4 + 2 + 1 h per run, 52 runs a year = $27,300; rag 0.25 h per re-indexing = $975.
+    assert projections["ft"].total == pytest.approx(machine_only["ft"].total + 52 * 7 * 75)
+    assert projections["rag"].total == pytest.approx(machine_only["rag"].total + 52 * 0.25 * 75)
+    assert projections["ft"].total > projections["rag"].total
+
+
+def test_people_defaults_are_stated_assumptions():
+    people = PeopleTime()
+    assert (people.hourly_rate_usd, people.curation_hours, people.review_hours, people.deployment_hours,
+            people.reindex_review_hours) == (75, 4, 2, 1, 0.25)
+    for name, info in PeopleTime.model_fields.items():
+        assert "ssumption" in (info.description or ""), name
+    assert CostModel().people == people
+
+
+def test_cost_file_people_table_keeps_other_defaults(tmp_path: Path):
+    path = tmp_path / "costs.toml"
+    path.write_text("[people]\nhourly_rate_usd = 120\ncuration_hours = 0\n")
+    people = load_cost_model(path).people
+    assert people.hourly_rate_usd == 120 and people.curation_hours == 0 and people.review_hours == 2
+    path.write_text("[people]\ncuration_hour = 1\n")
+    with pytest.raises(ConfigError, match="people.curation_hour"):
+        load_cost_model(path)

@@ -51,6 +51,7 @@ from ragtune.decide.advisor_config import (
     Questionnaire,
     workspace_cost_model,
 )
+from ragtune.decide.sensitivity import Sensitivity, sensitivity
 from ragtune.decide.tco import CHANGES_PER_MONTH, Projection, num, project_all, usd
 from ragtune.errors import RagtuneError
 from ragtune.evaluate.runs import EvalRun, RunStore
@@ -120,12 +121,16 @@ class Advice:
     """The approaches that meet the hard constraints."""
     cost_model: CostModel
     """The cost model the projections used: the one given, with measurements in place of assumptions."""
+    sensitivity: Sensitivity | None = None
+    """The 12-month totals of rag, ft and hybrid over update cadences × people hourly rates, on the
+    same cost model (``ragtune.decide.sensitivity``)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "recommendation": self.recommendation, "reasons": self.reasons, "warnings": self.warnings,
             "evidence": self.evidence, "allowed": self.allowed, "cost_model": self.cost_model.model_dump(mode="json"),
             "projections": {a: p.to_dict() for a, p in self.projections.items()},
+            "sensitivity": self.sensitivity.to_dict() if self.sensitivity is not None else None,
         }
 
 
@@ -469,7 +474,7 @@ def advise(questionnaire: Questionnaire, cost_model: CostModel, measured: Measur
     return Advice(
         recommendation=decision.recommendation, reasons=decision.reasons, warnings=warnings, projections=projections,
         evidence=f"measured in compare run {measured.run_id}" if measured is not None else "assumed",
-        allowed=decision.allowed, cost_model=cost_model,
+        allowed=decision.allowed, cost_model=cost_model, sensitivity=sensitivity(questionnaire, cost_model),
     )
 
 

@@ -111,6 +111,35 @@ class QueryProfiles(_Model):
         return self
 
 
+class PeopleTime(_Model):
+    """People time per update, the cost that machine time leaves out: every fine-tuning update is a
+    project (curate the new training data, review the evaluation, deploy the model), while
+    re-indexing is automated and needs a short look at its result. The defaults are assumptions, not
+    measurements: order-of-magnitude figures for a small team, to be replaced with your own (in a
+    ``--costs`` file, ``[people]``). An hour set to 0 charges nothing: its line item stays in the
+    projection at $0, as every other item does when nothing happens.
+
+    Only recurring updates are charged here; the one-off build (first data set, first pipeline) is
+    ``setup_usd``, so it is not counted twice."""
+
+    hourly_rate_usd: float = Field(default=75.0, ge=0)
+    """Dollars per person-hour, fully loaded (salary, overhead). Assumption: about $135,000 a year of
+    engineer cost over 1,800 working hours; use your team's rate (0 leaves people time out)."""
+    curation_hours: float = Field(default=4.0, ge=0)
+    """Hours of dataset curation per retraining run (``ft``, ``hybrid``): turn the changed documents
+    into training examples and check a sample of them by hand (``ragtune data raft`` drafts them, the
+    checking stays). Assumption."""
+    review_hours: float = Field(default=2.0, ge=0)
+    """Hours of evaluation review per retraining run: read the regression evaluation and sample
+    answers before the new model goes out (a retrained model can forget what it knew). Assumption."""
+    deployment_hours: float = Field(default=1.0, ge=0)
+    """Hours to deploy each retrained model: swap the adapter or model, smoke-test, record the
+    version and how to roll back. Assumption."""
+    reindex_review_hours: float = Field(default=0.25, ge=0)
+    """Hours per re-indexing event (``rag``, ``extract``, ``hybrid``): re-indexing runs by itself
+    (``ragtune sync``), a person reads its summary and the evaluation diff. Assumption."""
+
+
 class CostModel(_Model):
     """Every unit price and assumption of the 12-month total cost of ownership. Defaults are the
     project machine class (2 cores, no GPU) running the bundled models; bench/RESULTS.md holds the
@@ -176,6 +205,9 @@ class CostModel(_Model):
     """Wall seconds per evaluation run on ``cores`` cores (about 100 questions at ~5 s)."""
     setup_usd: dict[Approach, float] = Field(default_factory=dict)
     """One-off engineering cost per approach, charged in month 1 (default 0: not modelled)."""
+    people: PeopleTime = Field(default_factory=PeopleTime)
+    """People time per update and its hourly rate (``[people]`` in a ``--costs`` file): curation,
+    evaluation review and deployment per retraining run, a review per re-indexing event."""
 
     def profile(self, approach: Approach) -> ApproachProfile:
         return getattr(self.queries, approach)

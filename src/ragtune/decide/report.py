@@ -113,6 +113,26 @@ def _tco_table(advice: Any) -> str:
             f"<th>{months}-month total</th><th>p95 ms</th><th>tokens in / out per question</th></tr>{''.join(rows)}</table>")
 
 
+def _sensitivity_table(advice: Any) -> str:
+    """Rows: update cadence (``knowledge_changes``); columns: people's hourly rate; cells: the
+    fine-tuning ÷ RAG ratio of the 12-month totals and the cheapest approach; then the finding."""
+    s = getattr(advice, "sensitivity", None)
+    if s is None:
+        return ""
+    from ragtune.decide.sensitivity import ratio_text
+    from ragtune.decide.tco import num
+
+    head = "".join(f"<th>${num(r)}/h{' ◀' if r == s.hourly_rate_usd else ''}</th>" for r in s.hourly_rates)
+    rows = "".join(
+        f"<tr><td>{html.escape(c)}{' ◀' if c == s.cadence else ''}</td>"
+        + "".join(f"<td>{html.escape(ratio_text(cell.ratio))} {html.escape(cell.cheapest)}</td>" for cell in s.row(c))
+        + "</tr>" for c in s.cadences)
+    return (f"<p>Sensitivity: fine-tuning ÷ RAG {s.months}-month cost (above 1: fine-tuning costs more) and the "
+            f"cheapest of {html.escape(', '.join(s.approaches))}, by update cadence (knowledge_changes) and people's "
+            f"hourly rate.</p><table id='sensitivity'><tr><th>knowledge_changes</th>{head}</tr>{rows}</table>"
+            f"<p id='finding'>{html.escape(s.finding)}</p>")
+
+
 def _recommendation(advice: Any) -> str:
     reasons = "".join(f"<li>{html.escape(r)}</li>" for r in advice.reasons)
     warnings = "".join(f"<li>{html.escape(w)}</li>" for w in advice.warnings)
@@ -155,7 +175,8 @@ def render_compare_report(run: EvalRun, path: Path, advice: Any = None) -> Path:
     if advice is not None:
         sections += ["<h2>Recommendation</h2>", _recommendation(advice),
                      "<h2>12-month cost</h2>", _tco_table(advice),
-                     img_tag(_tco(advice), "tco", "cumulative cost per approach over 12 months")]
+                     img_tag(_tco(advice), "tco", "cumulative cost per approach over 12 months"),
+                     _sensitivity_table(advice)]
     sections += ["<h2>Sample answers</h2>", _answers(run)]
     head = f"<meta charset='utf-8'><title>ragtune comparison</title><style>{STYLE}</style>"
     path.parent.mkdir(parents=True, exist_ok=True)

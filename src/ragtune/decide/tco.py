@@ -1,14 +1,23 @@
 """The 12-month total cost of ownership of one approach, as line items a reader can check by hand.
 
 Month 1 carries the one-off items (engineering setup, the first indexing, the first training
-run); every month carries the recurring ones:
+run); every month carries the recurring ones, machine time first, then people time:
 
-    item           approaches             per month
-    queries        all                    queries × seconds × cores × $/core-hour, or tokens × $/M tokens
-    re-indexing    rag, extract, hybrid   changed documents × chunks × embed seconds × cores × $/core-hour
-    storage        rag, extract, hybrid   chunks × bytes per chunk × $/GB-month
-    retraining     ft, hybrid             training runs × hours × (cores × $/core-hour or $/GPU-hour)
-    evaluation     all                    evaluation runs × seconds × cores × $/core-hour
+    item               approaches             per month
+    queries            all                    queries × seconds × cores × $/core-hour, or tokens × $/M tokens
+    re-indexing        rag, extract, hybrid   changed documents × chunks × embed seconds × cores × $/core-hour
+    storage            rag, extract, hybrid   chunks × bytes per chunk × $/GB-month
+    retraining         ft, hybrid             training runs × hours × (cores × $/core-hour or $/GPU-hour)
+    evaluation         all                    evaluation runs × seconds × cores × $/core-hour
+    re-index review    rag, extract, hybrid   re-indexing events × reindex_review_hours × $/person-hour
+    curation           ft, hybrid             training runs × curation_hours × $/person-hour
+    evaluation review  ft, hybrid             training runs × review_hours × $/person-hour
+    deployment         ft, hybrid             training runs × deployment_hours × $/person-hour
+
+People time (``CostModel.people``) is charged per update only: the one-off build (the first data
+set, the first pipeline) is ``setup_usd``, so month 1 carries no people item of its own and nothing
+is counted twice. An hour or a rate set to 0 leaves its item in the projection at $0 (as
+re-indexing is at $0 when nothing changes); ``prompt`` updates nothing and has no people items.
 
 ``extract`` (retrieval + the extractive reader) calls no model: its questions cost the search plus
 the reading (``retrieval_seconds + extract_seconds``) on local cores, never a hosted model's token
@@ -56,6 +65,8 @@ class LineItem:
     """The arithmetic with its numbers, e.g. ``10,000 queries × 4.8 s × 2 cores × $0.04/h``."""
     once: bool = False
     """Charged in month 1 only (setup, first indexing, first training)."""
+    people: bool = False
+    """People time (curation, reviews, deployment) rather than machine time or storage."""
 
 
 @dataclass
@@ -203,6 +214,31 @@ def _training_items(approach: Approach, q: Questionnaire, cost: CostModel) -> li
     ]
 
 
+def _person_hours(what: str, events: float, per_event: str, hours: float, rate: float) -> LineItem:
+    return LineItem(what, events * hours * rate, f"{per_event} × {num(hours)} h {what} × {usd(rate)}/h", people=True)
+
+
+def people_items(approach: Approach, q: Questionnaire, cost: CostModel) -> list[LineItem]:
+    """People time per month: a review per re-indexing event for retrieval approaches; curation,
+    evaluation review and deployment per retraining run for trained ones (at the retraining cadence,
+    ``retrain_frequency``)."""
+    people, rate = cost.people, cost.people.hourly_rate_usd
+    items: list[LineItem] = []
+    if approach in RETRIEVAL_APPROACHES:
+        events = CHANGES_PER_MONTH[q.knowledge_changes]
+        items.append(_person_hours("re-index review", events, f"{num(events)} re-indexings/month ({q.knowledge_changes})",
+                                   people.reindex_review_hours, rate))
+    cadence = retrain_frequency(approach, q, cost)
+    if cadence is not None:
+        runs = CHANGES_PER_MONTH[cadence]
+        driver = "knowledge_changes" if approach == "ft" and q.private_knowledge else "style_changes"
+        per_run = f"{num(runs)} runs/month ({cadence}, {driver})"
+        for what, hours in (("curation", people.curation_hours), ("evaluation review", people.review_hours),
+                            ("deployment", people.deployment_hours)):
+            items.append(_person_hours(what, runs, per_run, hours, rate))
+    return items
+
+
 def project(approach: Approach, questionnaire: Questionnaire, cost_model: CostModel, months: int = 12) -> Projection:
     """The line items, monthly totals and cumulative cost of ``approach`` over ``months``."""
     if approach not in APPROACHES:
@@ -222,6 +258,7 @@ def project(approach: Approach, questionnaire: Questionnaire, cost_model: CostMo
     per_second, rate = _cpu(cost)
     items.append(LineItem("evaluation", cost.eval_runs_per_month * cost.eval_seconds_per_run * per_second,
                           f"{num(cost.eval_runs_per_month)} runs × {num(cost.eval_seconds_per_run)} s × {rate}"))
+    items += people_items(approach, q, cost)
     profile = cost.profile(approach)
     return Projection(
         approach=approach, months=months, items=items,
