@@ -10,7 +10,9 @@ priorities) goes to every arm:
 - ``base``: SmolLM2-135M (the bundled GGUF, llama.cpp), unconstrained;
 - ``base + grammar``: the same model with the JSON schema turned into a llama.cpp grammar;
 - ``lora``: the base with a LoRA trained by ``ragtune.tune.lora.train_lora`` on the train tickets,
-  served by llama.cpp through the GGUF adapter, unconstrained.
+  served by llama.cpp through the GGUF adapter, unconstrained;
+- ``lora + grammar``: the same LoRA with the schema's grammar (the schema guarantees the shape and
+  the allowed values; the LoRA has to choose the right ones).
 
 For each arm: the share of outputs that parse as a JSON object with the three keys and allowed
 values (``valid``), the share whose category is right, and seconds per answer. For training:
@@ -156,6 +158,7 @@ def main() -> None:
         base.close()
         tuned = LlamaCppLLM(gguf, name="smollm2-135m+lora", adapter=work / "out" / "adapter.gguf")
         arms["lora"] = evaluate(tuned, test, None)
+        arms["lora + grammar"] = evaluate(tuned, test, SCHEMA)
         tuned.close()
 
     steps = max(result.steps, 1)

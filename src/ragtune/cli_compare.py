@@ -19,8 +19,9 @@ from ragtune.cli_common import (
     console,
     err_console,
 )
-from ragtune.cli_eval import EvalUserOption, ReportOption, _print_summary, _progress
+from ragtune.cli_eval import BehaviourOption, EvalUserOption, ReportOption, _print_summary, _progress
 from ragtune.cli_tune import QuietOption, _training_output, data_app
+from ragtune.decide.arms import DEFAULT_ARMS
 from ragtune.errors import RagtuneError
 
 LimitOption = Annotated[Optional[int], typer.Option("--limit", min=1, help="Test this many questions (seeded sample).")]
@@ -32,7 +33,8 @@ NoGoldenOption = Annotated[
     float, typer.Option("--no-golden", min=0.0, max=1.0, help="RAFT: share of examples without the golden chunk.")
 ]
 RaftStyleOption = Annotated[
-    str, typer.Option("--raft-style", help="RAFT answers: quote (the cited source words) or cot (quote, then Answer:).")
+    str, typer.Option("--raft-style", help="RAFT answers: quote (the cited source words), cot (quote, then Answer:) "
+                      "or reply (the gold answer as written: whole replies in a house format).")
 ]
 WithoutGoldenOption = Annotated[
     str, typer.Option("--without-golden", help="RAFT examples without the golden chunk teach: refuse or answer.")
@@ -59,9 +61,13 @@ def compare_command(
     train_evalset: Annotated[
         Optional[Path], typer.Option("--train-evalset", help="Training questions (eval set JSONL with answers) for --eval.")
     ] = None,
-    arms: Annotated[str, typer.Option("--arms", help="Comma-separated: prompt,rag,extract,ft,hybrid,raft.")] = "prompt,rag,extract,ft,hybrid,raft",
+    arms: Annotated[str, typer.Option("--arms", help="Comma-separated: prompt,rag,extract,ft,hybrid,raft,classifier "
+                                      "(classifier: labelled eval sets).")] = ",".join(DEFAULT_ARMS),
     ft_model: Annotated[Optional[str], typer.Option("--ft-model", help="Registry reference of the ft/hybrid model.")] = None,
     raft_model: Annotated[Optional[str], typer.Option("--raft-model", help="Registry reference of the RAFT model.")] = None,
+    classifier_model: Annotated[
+        Optional[str], typer.Option("--classifier-model", help="Registry reference of the classifier arm's classifier.")
+    ] = None,
     train: Annotated[bool, typer.Option("--train", help="Fine-tune missing ft/raft models on the training questions now.")] = False,
     name: Annotated[Optional[str], typer.Option("--name", "-n", help="Registry name prefix of trained models.")] = None,
     limit: LimitOption = None,
@@ -93,6 +99,11 @@ def compare_command(
         Optional[Path], typer.Option("--answers", help="Advisor questionnaire (TOML) for the report's recommendation.")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split, samples and training.")] = 0,
+    behaviour: BehaviourOption = None,
+    json_schema: Annotated[
+        Optional[Path], typer.Option("--json-schema", help="JSON schema of the <arm>+grammar arms (e.g. prompt+grammar, "
+                                     "ft+grammar); answers are scored against it.")
+    ] = None,
     user: EvalUserOption = "eval",
     groups: PrincipalGroupsOption = None,
     quiet: QuietOption = False,
@@ -111,7 +122,7 @@ def compare_command(
     if (squad is None) == (evalset is None):
         raise _fail("give exactly one of --squad, --eval")
     ws = _workspace(workspace)
-    models = {k: v for k, v in (("ft", ft_model), ("raft", raft_model)) if v}
+    models = {k: v for k, v in (("ft", ft_model), ("raft", raft_model), ("classifier", classifier_model)) if v}
     try:
         lora = LoraTuneConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
                               max_length=max_length, seed=seed)
@@ -139,7 +150,8 @@ def compare_command(
             err_console.print(f"[yellow]{warning}[/]", highlight=False)
         options = CompareOptions(arms=parse_arms(_split_names([arms])), models=models, train=train, lora=lora,
                                  raft=raft, principal=Principal(user, frozenset(_split_names(groups))),
-                                 raft_limit=raft_limit, name=name or data.name, progress=show)
+                                 raft_limit=raft_limit, name=name or data.name, progress=show, behaviour=behaviour,
+                                 json_schema=json_schema)
         with _progress(show) as (track, on_embedded), _training_output():
             run = run_compare(ws, data, options, track=track, on_embedded=on_embedded,
                               log=(lambda m: err_console.print(m, highlight=False)) if show else (lambda m: None))

@@ -31,6 +31,11 @@ tune_app = typer.Typer(help="Tune ragtune to your data.", no_args_is_help=True)
 
 BeirOption = Annotated[Optional[Path], typer.Option("--beir", help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/.")]
 SquadOption = Annotated[Optional[Path], typer.Option("--squad", help="SQuAD-layout JSON: contexts become documents.")]
+BehaviourOption = Annotated[
+    Optional[Path],
+    typer.Option("--behaviour", help="TOML of behaviour settings (format, style examples, labels) instead of "
+                 "the workspace's [eval.behaviour]; its paths are read from its folder."),
+]
 EvalsetOption = Annotated[
     Optional[Path],
     typer.Option("--evalset", help="Your own JSONL eval set, run on the workspace's index (see docs/evaluation.md)."),
@@ -93,6 +98,13 @@ def _print_summary(run) -> None:  # type: ignore[no-untyped-def]
     for name in names:
         values = [run.summary[v]["metrics"].get(name) for v in variants]
         table.add_row(name, *("–" if x is None else f"{x:.4f}" for x in values))
+    for name in dict.fromkeys(m for s in run.summary.values() for m in s.get("intervals", {})):
+        cis = [run.summary[v].get("intervals", {}).get(name) for v in variants]
+        table.add_row(f"{name} 95% CI", *("–" if ci is None else f"[{ci['low']:.2f}, {ci['high']:.2f}]" for ci in cis))
+    if any("labels" in s for s in run.summary.values()):
+        for name in ("label_accuracy", "label_macro_f1"):
+            values = [run.summary[v].get("labels", {}).get(name) for v in variants]
+            table.add_row(name, *("–" if x is None else f"{x:.4f}" for x in values))
     for label, key in (("latency p50 ms", "p50"), ("latency p95 ms", "p95")):
         table.add_row(label, *(f"{run.summary[v]['latency_ms'].get('total', {}).get(key, 0):.1f}" for v in variants))
     if all("prompt_tokens" in run.summary[v] for v in variants):
@@ -175,12 +187,14 @@ def eval_qa(
         Optional[str],
         typer.Option("--answer-mode", help="Comma-separated answer modes to compare on the same questions: generate,extract."),
     ] = None,
+    behaviour: BehaviourOption = None,
     as_json: JsonOption = False,
     report: ReportOption = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Score answers: exact match, token F1, answer hit (expected refusals included), faithfulness,
-    citation precision/recall, refusals."""
+    citation precision/recall, refusals; and behaviour (format, style, label) where the eval set or
+    [eval.behaviour] asks for it."""
     from ragtune.evaluate.api import run_qa_eval
     from ragtune.evaluate.variants import Variant
     from ragtune.types import Principal
@@ -196,7 +210,7 @@ def eval_qa(
         data = _dataset(None, squad, evalset, "test", limit, seed, ws, "--squad,--evalset")
         return run_qa_eval(
             ws, data, variants, principal=Principal(user, frozenset(_split_names(groups))),
-            judge_repeats=judge_repeats, track=track, on_embedded=on_embedded,
+            judge_repeats=judge_repeats, track=track, on_embedded=on_embedded, behaviour_file=behaviour,
         )
 
     _evaluate(job, as_json, report)

@@ -293,6 +293,46 @@ class CostConfig(_Section):
     is charged by tokens instead of CPU time."""
 
 
+class FormatConfig(_Section):
+    """What a well-formed answer looks like (``format`` metrics). An eval item's ``format`` object
+    takes the same keys and replaces these for that item."""
+
+    json_schema: str | None = None
+    """A JSON Schema file (relative to the workspace): the answer must be a JSON value valid
+    against it; fields with ``enum``/``const`` are also scored as allowed values."""
+    regex: str | None = None
+    """A regular expression the whole answer must match (searched, multi-line, dot matches newline)."""
+    sections: list[str] = Field(default_factory=list)
+    """Headings or labels the answer must contain, each on a line of its own start (``Summary:``)."""
+    min_words: int | None = Field(default=None, ge=0)
+    max_words: int | None = Field(default=None, ge=1)
+
+    def is_set(self) -> bool:
+        return bool(self.json_schema or self.regex or self.sections or self.min_words is not None
+                    or self.max_words is not None)
+
+
+class BehaviourConfig(_Section):
+    """Behaviour metrics of ``ragtune eval qa`` and ``compare`` (docs/evaluation.md): format, house
+    style and routing labels, beside the knowledge metrics."""
+
+    format: FormatConfig = Field(default_factory=FormatConfig)
+    style_examples: str | None = None
+    """Texts in the house style (``.jsonl`` with a ``text`` field, or ``.txt`` with one text per
+    blank-line-separated paragraph), relative to the workspace. With ``neutral_examples`` they train
+    the style scorer: a logistic regression on the embedder's vectors."""
+    neutral_examples: str | None = None
+    """Texts on the same topics not in the house style (the same file layouts)."""
+    labels: list[str] = Field(default_factory=list)
+    """The routing labels an answer may state; default: every ``label`` of the eval set."""
+    label_field: str = "label"
+    """The key holding the label when an answer is a JSON object."""
+
+
+class EvalConfig(_Section):
+    behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
+
+
 class ServeConfig(_Section):
     """``ragtune serve``: limits of the HTTP service (keys live in ``keys.json``, never here)."""
 
@@ -320,6 +360,7 @@ class RagtuneConfig(_Section):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     answer: AnswerConfig = Field(default_factory=AnswerConfig)
     cost: CostConfig = Field(default_factory=CostConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
     serve: ServeConfig = Field(default_factory=ServeConfig)
 
     @model_validator(mode="after")
@@ -447,6 +488,18 @@ cpu_hour_usd = 0.04                 # $ per CPU core-hour for local work (embedd
 # [cost.prices.gpt-4o-mini]         # a remote model is charged by tokens instead
 # prompt_per_million = 0.15
 # completion_per_million = 0.60
+
+[eval.behaviour]                    # behaviour metrics of eval qa and compare (docs/evaluation.md)
+# style_examples = "style/house.txt"        # house-style texts ...
+# neutral_examples = "style/neutral.txt"    #   ... and neutral ones train the style scorer
+# labels = ["billing", "shipping"]          # routing labels (default: the eval set's labels)
+# label_field = "label"                     # the key of a JSON answer holding the label
+# [eval.behaviour.format]                   # an eval item's "format" object overrides these
+# json_schema = "ticket.schema.json"
+# regex = "^Hi .*Kind regards"
+# sections = ["Summary:", "Next steps:"]
+# min_words = 20
+# max_words = 120
 
 [serve]                             # ragtune serve; API keys: ragtune keys create
 host = "127.0.0.1"                  # another address needs at least one key

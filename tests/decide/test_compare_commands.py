@@ -66,3 +66,27 @@ def test_the_closed_book_arm_sends_no_source_and_reports_usage(llama_llm) -> Non
     assert answer.usage.prompt_tokens > 10 and answer.usage.completion_tokens > 0
     assert answer.timings["total"] >= answer.timings["generate"] > 0
     assert answer.model == llama_llm.identity
+
+
+def test_the_closed_book_arm_with_a_grammar_writes_json_valid_against_the_schema(llama_llm) -> None:  # type: ignore[no-untyped-def]
+    import jsonschema
+
+    schema = {"type": "object", "properties": {"queue": {"type": "string", "enum": ["billing", "shipping"]}},
+              "required": ["queue"], "additionalProperties": False}
+    answer = ClosedBookAssistant(llama_llm).ask("My card was charged twice. Which queue?", Principal("u"), json_schema=schema)
+    jsonschema.validate(json.loads(answer.text), schema)
+
+
+def test_grammar_arms_are_parsed_and_need_a_schema(tmp_path: Path) -> None:
+    from ragtune.decide.arms import parse_arms
+
+    arms = parse_arms(["prompt", "prompt+grammar", "ft+grammar"])
+    assert [(a.name, a.model, a.retrieval, a.grammar) for a in arms] == [
+        ("prompt", "base", False, False), ("prompt+grammar", "base", False, True), ("ft+grammar", "ft", False, True)]
+    squad = write_tiny_squad(tmp_path / "tiny.json")
+    for bad in ("extract+grammar", "classifier+grammar"):
+        result = _invoke("compare", "--squad", str(squad), "--arms", bad, "-w", str(tmp_path / "ws"))
+        assert result.exit_code == 2 and f"unknown arm(s) {bad}" in result.output
+    result = _invoke("compare", "--squad", str(squad), "--arms", "rag,rag+grammar", "-w", str(tmp_path / "ws"))
+    assert result.exit_code == 2 and "arm(s) rag+grammar constrain answers by a JSON schema: give --json-schema" in result.output
+    assert not (tmp_path / "ws" / "evals" / "compare").exists()

@@ -94,6 +94,9 @@ def test_number_spans_keep_what_they_count_and_refuse_to_guess_between_numbers()
     # A number the question itself states is not the answer; "when" keeps the whole sentence.
     assert shortest_answer("How many people work at the 2011 company?", "Founded in 2011, it employs 140 people.",
                            "sentence") == "140 people"
+    # A unit hyphenated to its number is part of it ("10-year", not "10").
+    frames = "Frames carry a **10-year warranty** against manufacturing defects."
+    assert shortest_answer("How long is the warranty on the frame?", frames, "sentence") == "10-year"
     drill = "A fire drill takes place on the first Monday of every quarter at 11:00."
     assert shortest_answer("When is the fire drill?", drill, "sentence") == "takes place on the first Monday of every quarter at 11:00"
 

@@ -85,6 +85,22 @@ def test_chain_of_thought_quotes_the_sentence_then_gives_the_answer(indexed) -> 
     assert quoted_sentence("One. Two has 5 cats. Three.", "5 cats") == "Two has 5 cats."
 
 
+def test_a_reply_is_learnt_as_written_with_its_relevant_document_as_the_golden_source(indexed) -> None:  # type: ignore[no-untyped-def]
+    from ragtune.evaluate.items import EvalItem
+
+    squad, retriever = indexed
+    question = "How many people does the Aldwick works employ?"
+    reply = "Hi there,\n\nThe works employs 240 people across its three shifts.\n\nKind regards"
+    item = EvalItem("r", question, (reply,), {"context_0000.txt": 1})
+    example = _builder(retriever, style="reply", no_golden_share=0.0, distractors=2).example(item)
+    n = example["raft"]["golden"]
+    assert example["messages"][2]["content"] == reply  # no quote, no marker added
+    assert "240 people" in _sources(example)[n - 1]
+    # Without a relevant document a reply has no golden source: skipped, as in the quote style.
+    data = _builder(retriever, style="reply").build([EvalItem("s", question, (reply,))], 1)
+    assert data.skipped == ["s: no chunk holds a gold answer (it may span two chunks)"]
+
+
 def test_a_question_whose_answer_no_chunk_holds_is_skipped_with_its_reason(indexed, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from ragtune.evaluate.items import EvalItem
 

@@ -51,15 +51,13 @@ from ragtune.decide.advisor_config import (
     Questionnaire,
     workspace_cost_model,
 )
+from ragtune.decide.measured_needs import QUALITY_MARGIN, BehaviourGap, behaviour_gaps, measured_needs
 from ragtune.decide.sensitivity import Sensitivity, sensitivity
 from ragtune.decide.tco import CHANGES_PER_MONTH, Projection, num, project_all, usd
 from ragtune.errors import RagtuneError
 from ragtune.evaluate.runs import EvalRun, RunStore
 from ragtune.workspace import Workspace
 
-QUALITY_MARGIN = 0.05
-"""A measured quality gap (absolute, on a 0–1 metric) at least this large counts as "clearly worse",
-unless the run's paired confidence interval of the gap reaches zero (then it may be chance)."""
 MIN_EMBEDDED_CHUNKS = 50
 """Fewest chunks a compare run must have embedded for its indexing time to count as a measured speed."""
 QUALITY_METRICS = ("f1", "faithfulness", "exact_match")
@@ -103,6 +101,8 @@ class Measured:
     """The run's indexing seconds per chunk."""
     notes: list[str] = field(default_factory=list)
     """How arms were mapped onto approaches (RAFT standing for hybrid)."""
+    behaviour: dict[str, BehaviourGap] = field(default_factory=dict)
+    """Behaviour metric -> the best fine-tuned arm against the best base arm (``measured_needs``)."""
 
     def quality(self, approach: Approach) -> float | None:
         arm = self.arms.get(approach)
@@ -190,7 +190,8 @@ def measured_from_run(run: EvalRun) -> Measured:
     # cached index re-embeds nothing and its seconds are mostly overhead.
     index_seconds, embedded = _get(run.dataset, "corpus", "index_seconds"), _get(run.dataset, "corpus", "chunks_embedded")
     embed = index_seconds / embedded if index_seconds and embedded and embedded >= MIN_EMBEDDED_CHUNKS else None
-    return Measured(run_id=run.id, arms=arms, metric=metric, embed_seconds_per_chunk=embed, notes=notes)
+    return Measured(run_id=run.id, arms=arms, metric=metric, embed_seconds_per_chunk=embed, notes=notes,
+                    behaviour=behaviour_gaps(run))
 
 
 def latest_compare_run(workspace: Workspace) -> EvalRun | None:
@@ -460,8 +461,15 @@ def _extract_kept(d: _Decision, scored: dict[Approach, float], label: str) -> li
 
 
 def advise(questionnaire: Questionnaire, cost_model: CostModel, measured: Measured | None = None) -> Advice:
-    """The recommended approach with its reasons, warnings and 12-month projections of every approach."""
+    """The recommended approach with its reasons, warnings and 12-month projections of every approach.
+
+    With measurements, the behaviour needs a compare run measured (format, style, routing) replace
+    the questionnaire's answers before deciding (``measured_needs``)."""
+    needs: list[str] = []
+    if measured is not None and measured.behaviour:
+        questionnaire, needs = measured_needs(questionnaire, measured.behaviour, measured.run_id)
     decision = _decide(questionnaire)
+    decision.reasons += needs
     warnings: list[str] = []
     if measured is not None:
         cost_model = apply_measured(cost_model, measured)

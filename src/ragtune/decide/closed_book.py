@@ -8,6 +8,7 @@ same ``ask`` as ``Assistant`` so one evaluation loop scores every arm.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from ragtune.config import AnswerConfig, LLMConfig
@@ -33,10 +34,12 @@ class ClosedBookAssistant:
         self.llm_config = llm_config or LLMConfig()
         self.config = config or AnswerConfig()
 
-    def ask(self, question: str, principal: Principal, **_: Any) -> Answer:
+    def ask(self, question: str, principal: Principal, *, json_schema: Mapping[str, Any] | None = None,
+            **_: Any) -> Answer:
+        """``json_schema``: constrain the output to it (a grammar locally), as ``Assistant`` does."""
         if not question.strip():
             raise GenerationError("the question is empty")
-        options = generation_options(self.llm_config)
+        options = generation_options(self.llm_config, json_schema)
         started = time.perf_counter()
         done = complete(self.llm, closed_book_messages(question, self.config.not_found_text), options)
         text = done.text.strip()

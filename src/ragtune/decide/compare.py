@@ -20,6 +20,7 @@ from ragtune.decide.compare_data import CompareData
 from ragtune.decide.freshness import freshness_metrics
 from ragtune.decide.training import Trained, closed_book_examples, train_on
 from ragtune.errors import ConfigError
+from ragtune.evaluate.behaviour.suite import behaviour_settings, open_behaviour
 from ragtune.evaluate.data import Track, index_key, no_track
 from ragtune.evaluate.diff import paired_metric
 from ragtune.evaluate.qa_eval import evaluate_answers, strip_markers
@@ -30,14 +31,15 @@ from ragtune.tune.raft_config import RaftConfig
 from ragtune.types import Principal
 from ragtune.workspace import Workspace
 
-PAIRED_METRICS = ("f1", "answer_hit", "exact_match")
+PAIRED_METRICS = ("f1", "answer_hit", "exact_match", "format_valid", "style", "label_correct")
 
 
 @dataclass
 class CompareOptions:
     arms: list[Arm]
     models: dict[str, str] = field(default_factory=dict)
-    """``ft`` / ``raft`` -> a registry reference; missing ones are trained when ``train`` is set."""
+    """``ft`` / ``raft`` / ``classifier`` -> a registry reference; missing ones are trained when
+    ``train`` is set."""
     train: bool = False
     lora: LoraTuneConfig = field(default_factory=LoraTuneConfig)
     raft: RaftConfig = field(default_factory=RaftConfig)
@@ -45,12 +47,30 @@ class CompareOptions:
     raft_limit: int | None = None
     """Build RAFT examples from only the first N training questions: each is a whole retrieved
     context (about ten times the tokens of a closed-book example), so training costs more."""
+    behaviour: Path | None = None
+    """A TOML file of behaviour settings (``--behaviour``); default: the workspace's ``[eval.behaviour]``."""
+    json_schema: Path | None = None
+    """The JSON schema of the ``<arm>+grammar`` arms (``--json-schema``); answers are also scored
+    against it (``json_valid``, ``allowed_values``) unless the behaviour settings name their own."""
     name: str = "compare"
     """Registry names of models trained here: ``<name>-ft`` and ``<name>-raft``."""
     progress: bool = True
 
 
 Log = Callable[[str], None]
+
+
+class _Constrained:
+    """An answerer whose every answer is constrained by a JSON schema: the ``+grammar`` arms."""
+
+    def __init__(self, answerer: Any, schema: dict[str, Any]) -> None:
+        self.answerer, self.schema = answerer, schema
+
+    def __getattr__(self, name: str) -> Any:  # retriever, llm: closed with the answerer
+        return getattr(self.answerer, name)
+
+    def ask(self, question: str, principal: Principal, **kwargs: Any) -> Any:
+        return self.answerer.ask(question, principal, json_schema=self.schema, **kwargs)
 
 
 def _quiet(message: str) -> None:
@@ -84,19 +104,37 @@ class Comparison:
         self.folder = workspace.root / "evals" / "compare" / f"{data.name}-{index_key(config)}"
         self.target = workspace
         self.trained: dict[str, Trained] = {}
+        self.schema: dict[str, Any] | None = None
 
     def check(self) -> None:
         """Refuse, before any work, a run that could not finish."""
+        constrained = [a.name for a in self.options.arms if a.grammar]
+        if constrained and self.options.json_schema is None:
+            raise ConfigError(f"arm(s) {', '.join(constrained)} constrain answers by a JSON schema: give --json-schema FILE")
+        if self.options.json_schema is not None:
+            from ragtune.generate.structured import load_schema
+
+            self.schema = load_schema(self.options.json_schema)
         roles = {a.model for a in self.options.arms} - {"base", "none"}
         missing = sorted(r for r in roles if r not in self.options.models)
+        if "classifier" in roles and not any(item.label for item in self.data.test):
+            raise ConfigError("the classifier arm states labels: the test questions need a 'label' (a routing eval set)")
+        if "classifier" in missing and self.options.train and not any(item.label for item in self.data.train):
+            raise ConfigError("--train for the classifier arm needs training questions with a 'label'")
         if missing and not self.options.train:
             flags = ", ".join(f"--{r}-model" for r in missing)
             raise ConfigError(f"arm(s) need a fine-tuned model ({', '.join(missing)}): give {flags} (a registry "
                               "reference) or --train to fine-tune on the training questions now")
         if missing and not self.data.train:
             raise ConfigError("--train needs training questions: a SQuAD set (split by article) or --train-evalset")
-        for role in sorted(roles - set(missing)):  # a wrong reference fails now, not after an hour of answers
+        for role in sorted(roles - set(missing) - {"classifier"}):  # a wrong reference fails now, not after an hour
             self.arm_config(next(a for a in self.options.arms if a.model == role))
+        if "classifier" in self.options.models:
+            from ragtune.tune.api import registry
+
+            entry = registry(self.workspace).get(self.options.models["classifier"])
+            if entry.kind != "classifier":
+                raise ConfigError(f"--classifier-model {entry.ref} is a {entry.kind}, not a classifier")
 
     # -- the corpus ------------------------------------------------------------------------------
     @property
@@ -159,6 +197,13 @@ class Comparison:
             self.log(f"training {self.options.name}-raft on {len(examples)} RAFT examples")
             self.trained["raft"] = train_on(self.workspace, examples, f"{self.options.name}-raft", work,
                                             self.options.lora, progress=self.options.progress)
+        if "classifier" in roles:
+            from ragtune.decide.classifier_arm import train_classifier_arm
+
+            self.log(f"training {self.options.name}-classifier on the labels of {len(self.data.train)} training questions")
+            ref, seconds, examples = train_classifier_arm(self.workspace, self.data.train, f"{self.options.name}-classifier",
+                                                          work, seed=self.options.lora.seed, progress=self.options.progress)
+            self.trained["classifier"] = Trained(ref, seconds, examples)
         for role, trained in self.trained.items():
             self.options.models[role] = trained.ref
 
@@ -172,7 +217,7 @@ class Comparison:
         return data.examples
 
     def arm_config(self, arm: Arm) -> RagtuneConfig:
-        if arm.model == "base":
+        if arm.model in ("base", "classifier"):
             return self.config
         if arm.model == "none":
             return self.config.model_copy(update={"answer": self.config.answer.model_copy(update={"mode": "extract"})})
@@ -188,9 +233,15 @@ class Comparison:
         from ragtune.generate.api import open_assistant
         from ragtune.generate.factory import build_llm
 
+        if arm.model == "classifier":
+            from ragtune.decide.classifier_arm import open_classifier_arm
+
+            return open_classifier_arm(self.workspace, self.options.models["classifier"])
         if arm.retrieval:
-            return open_assistant(self.target, config)
-        return ClosedBookAssistant(build_llm(config.llm), config.llm, config.answer)
+            answerer = open_assistant(self.target, config)
+        else:
+            answerer = ClosedBookAssistant(build_llm(config.llm), config.llm, config.answer)
+        return _Constrained(answerer, self.schema) if arm.grammar and self.schema is not None else answerer
 
     @staticmethod
     def _close(answerer: Any) -> None:
@@ -209,13 +260,23 @@ class Comparison:
         run = EvalRun("compare", dict(self.data.info), {}, [])
         if corpus:
             run.dataset["corpus"] = corpus
+        settings, root = behaviour_settings(self.config, self.workspace.root, self.options.behaviour)
+        if self.options.json_schema is not None and settings.format.json_schema is None:
+            schema_file = str(self.options.json_schema.resolve())
+            settings = settings.model_copy(update={"format": settings.format.model_copy(update={"json_schema": schema_file})})
+        items_root = Path(self.data.info["path"]).parent if self.data.info.get("path") else None
+        behaviour = open_behaviour(settings, root, self.data.test, items_root=items_root,
+                                   embedder_config=self.config.embedder)
+        if behaviour is not None:
+            run.dataset["behaviour"] = behaviour.info
         configs = {arm.name: self.arm_config(arm) for arm in self.options.arms}
         for arm in self.options.arms:
             config = configs[arm.name]
             answerer = self._open(arm, config)
             try:
                 rows = evaluate_answers(answerer, self.data.test, arm.name, config, self.options.principal,
-                                        track=self.track, retrieval=arm.retrieval)
+                                        track=self.track, retrieval=arm.retrieval, behaviour=behaviour,
+                                        labels_only=arm.model == "classifier")
             finally:
                 self._close(answerer)
             run.rows.extend(rows)
@@ -223,14 +284,16 @@ class Comparison:
             trained = self.trained.get(arm.model)
             run.variants[arm.name] = {
                 "description": arm.description, "retrieval": arm.retrieval,
-                "model": self.options.models.get(arm.model, config.llm.model), "llm": config.llm.model_dump(mode="json"),
+                "model": "none (extractive reader)" if arm.model == "none" else self.options.models.get(arm.model, config.llm.model),
+                "llm": None if arm.model == "classifier" else config.llm.model_dump(mode="json"),
                 "training": {"seconds": round(trained.seconds, 1), "examples": trained.examples} if trained else None,
             }
         add_paired_differences(run, [a.name for a in self.options.arms])
         if self.data.update is not None and self.data.corpus is not None:
             run.dataset["freshness"] = self._apply_update()
             for arm in self.options.arms:
-                self._freshness(run, arm, configs[arm.name])
+                if arm.model != "classifier":  # it states labels, not facts
+                    self._freshness(run, arm, configs[arm.name])
         if save:
             RunStore(self.workspace).save(run)
         return run

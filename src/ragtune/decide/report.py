@@ -34,6 +34,39 @@ def _summary_table(run: EvalRun) -> str:
             f"<th>tokens in / out</th><th>$ / 1k queries</th><th>training</th></tr>{''.join(rows)}</table>")
 
 
+BEHAVIOUR_COLUMNS = (("format_valid", "format valid"), ("json_valid", "JSON valid"), ("allowed_values", "allowed values"),
+                     ("sections_present", "sections"), ("length_ok", "length ok"), ("style", "style"),
+                     ("words", "words"), ("reading_grade", "reading grade"))
+
+
+def _behaviour_table(run: EvalRun) -> str | None:
+    """Format, style and label per arm, with the style score's interval; None when not measured."""
+    measured = [(m, label) for m, label in BEHAVIOUR_COLUMNS
+                if any(s.get("metrics", {}).get(m) is not None for s in run.summary.values())]
+    labelled = any("labels" in s for s in run.summary.values())
+    if not measured and not labelled:
+        return None
+    head = "".join(f"<th>{label}</th>" for _, label in measured)
+    head += "<th>label accuracy</th><th>label macro-F1</th>" if labelled else ""
+    rows = []
+    for arm, summary in run.summary.items():
+        metrics, intervals = summary.get("metrics", {}), summary.get("intervals", {})
+        cells = []
+        for m, _ in measured:
+            ci = intervals.get(m)
+            cells.append(f"<td>{fmt(metrics.get(m))}" + (f"<br><small>[{ci['low']:.2f}, {ci['high']:.2f}]</small>" if ci else "")
+                         + "</td>")
+        if labelled:
+            labels = summary.get("labels", {})
+            cells.append(f"<td>{fmt(labels.get('label_accuracy'))}</td><td>{fmt(labels.get('label_macro_f1'))}</td>")
+        rows.append(f"<tr><td>{html.escape(arm)}</td>{''.join(cells)}</tr>")
+    style = run.dataset.get("behaviour", {}).get("style")
+    note = (f"<p>Style: {html.escape(style['method'])}, {style['house_examples']} house-style and "
+            f"{style['neutral_examples']} neutral examples, held-out accuracy {style['held_out_accuracy']:.2f} "
+            f"({style['folds']}-fold); 95% bootstrap intervals under the means.</p>" if style else "")
+    return f"<table id='behaviour'><tr><th>arm</th>{head}</tr>{''.join(rows)}</table>{note}"
+
+
 def _paired_table(run: EvalRun) -> str:
     rows = []
     for b, summary in run.summary.items():
@@ -162,6 +195,11 @@ def render_compare_report(run: EvalRun, path: Path, advice: Any = None) -> Path:
         f"{run.dataset.get('items')} test questions, {run.dataset.get('train_items', 0)} training questions "
         f"({html.escape(str(run.dataset.get('split', '')))})</p>",
         "<h2>Arms</h2>", _summary_table(run),
+    ]
+    behaviour = _behaviour_table(run)
+    if behaviour is not None:
+        sections += ["<h2>Behaviour: format, style, routing</h2>", behaviour]
+    sections += [
         "<h2>Paired differences</h2>", _paired_table(run),
         "<h2>Quality against cost</h2>", img_tag(_quality_cost(run), "quality-cost", "F1 against $ per 1,000 queries"),
         "<h2>Latency</h2>", img_tag(latency_plot([(a, run, a) for a in run.summary]), "latency", "latency per arm"),

@@ -7,9 +7,11 @@ under the workspace so it can be reported on and diffed later.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from ragtune.config import RagtuneConfig
+from ragtune.evaluate.behaviour.suite import behaviour_settings, open_behaviour
 from ragtune.evaluate.data import EvalData, Track, index_key, no_track
 from ragtune.evaluate.judge import LLMJudge
 from ragtune.evaluate.qa_eval import evaluate_answers
@@ -119,12 +121,21 @@ def run_qa_eval(
     track: Track = no_track,
     on_embedded: Callable[[int], None] | None = None,
     save: bool = True,
+    behaviour_file: Path | None = None,
 ) -> EvalRun:
+    """``behaviour_file``: behaviour settings (``--behaviour``) instead of the workspace's
+    ``[eval.behaviour]``."""
     from ragtune.generate.api import close_assistant, open_assistant
 
-    configs = _variant_configs(data, config or workspace.load_config(), variants)
+    base = config or workspace.load_config()
+    configs = _variant_configs(data, base, variants)
     _check_index_overrides(data, configs, workspace)
     run = EvalRun("qa", dict(data.info), {}, [])
+    settings, root = behaviour_settings(base, workspace.root, behaviour_file)
+    items_root = Path(data.info["path"]).parent if data.info.get("path") else None
+    behaviour = open_behaviour(settings, root, data.items, items_root=items_root, embedder_config=base.embedder)
+    if behaviour is not None:
+        run.dataset["behaviour"] = behaviour.info
     for group in _grouped_by_index(configs).values():
         target = data.prepare(workspace, group[0][1], on_embedded)
         for variant, variant_config in group:
@@ -132,7 +143,8 @@ def run_qa_eval(
             assistant = open_assistant(target, variant_config, with_llm=True if judge_repeats else None)
             try:
                 judge = LLMJudge(assistant.llm, judge_repeats, seed=variant_config.llm.seed) if judge_repeats else None
-                rows = evaluate_answers(assistant, data.items, variant.name, variant_config, principal, judge=judge, track=track)
+                rows = evaluate_answers(assistant, data.items, variant.name, variant_config, principal, judge=judge, track=track,
+                                        behaviour=behaviour)
             finally:
                 close_assistant(assistant)
             run.rows.extend(rows)

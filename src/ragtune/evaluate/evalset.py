@@ -3,6 +3,10 @@
     {"question": "...", "answers": ["..."], "relevant_doc_ids": ["hr/leave.md"],
      "principal": {"user": "hanna", "groups": ["staff", "hr"]}, "id": "q1"}
 
+Behaviour fields (docs/evaluation.md): ``"label": "billing"`` (the routing label the answer should
+state) and ``"format": {"json_schema": "ticket.schema.json", "sections": ["Summary:"], "max_words":
+80}`` (this item's own format, replacing ``[eval.behaviour.format]``).
+
 Only ``question`` is required; ``"expect_refusal": true`` marks a question the assistant must
 refuse (for that principal). A malformed line is reported with its number and left out; the
 rest of the set is still evaluated.
@@ -15,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from ragtune.config import FormatConfig
 from ragtune.errors import EvalDataError
 from ragtune.evaluate.items import EvalItem
 from ragtune.types import Principal
@@ -62,6 +69,26 @@ def _flag(value: Any, field: str) -> bool:
     return value
 
 
+def _label(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"'label' must be a non-empty string, found {json.dumps(value)}")
+    return value.strip()
+
+
+def _format(value: Any) -> FormatConfig | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("'format' must be an object (json_schema, regex, sections, min_words, max_words)")
+    try:
+        return FormatConfig.model_validate(value)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ValueError(f"'format.{'.'.join(str(p) for p in first['loc'])}': {first['msg']}") from None
+
+
 def parse_item(record: Any, default_id: str) -> EvalItem:
     if not isinstance(record, dict):
         raise ValueError(f"expected an object, found {type(record).__name__}")
@@ -75,6 +102,8 @@ def parse_item(record: Any, default_id: str) -> EvalItem:
         relevant=_relevant(record.get("relevant_doc_ids")),
         principal=_principal(record.get("principal")),
         expect_refusal=_flag(record.get("expect_refusal"), "expect_refusal"),
+        label=_label(record.get("label")),
+        format=_format(record.get("format")),
     )
 
 

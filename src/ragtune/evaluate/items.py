@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ragtune.config import FormatConfig
 from ragtune.index.base import Hit
 from ragtune.types import Principal
 
@@ -23,6 +24,10 @@ class EvalItem:
     expect_refusal: bool = False
     """The right answer is a refusal (``expect_refusal: true`` in an eval set). Evaluations also
     expect one when none of the relevant documents is visible to the principal."""
+    label: str | None = None
+    """The routing/classification label the answer should state (``label`` metrics)."""
+    format: FormatConfig | None = None
+    """This item's own format requirements, replacing ``[eval.behaviour.format]``."""
 
 
 def document_key(hit: Hit, relevant: Mapping[str, int]) -> str:

@@ -17,6 +17,7 @@ from ragtune.evaluate.answer_metrics import (
     exact_match,
     token_f1,
 )
+from ragtune.evaluate.behaviour.suite import BehaviourSuite
 from ragtune.evaluate.cost import local_cores, query_cost
 from ragtune.evaluate.data import Track, no_track
 from ragtune.evaluate.items import EvalItem, document_key, hit_summaries
@@ -39,6 +40,11 @@ class Answerer(Protocol):
 _FINAL = re.compile(r"^\s*answer\s*:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
+def without_markers(text: str) -> str:
+    """The answer as its reader sees it, without the ``[n]`` citation markers."""
+    return _MARKER.sub("", text).strip()
+
+
 def strip_markers(text: str) -> str:
     """The answer as compared with gold answers: without its ``[n]`` citation markers, and when it
     reasons first (a chain of thought ending in an ``Answer: ...`` line) only that last line."""
@@ -57,6 +63,8 @@ def evaluate_answers(
     track: Track = no_track,
     retrieval: bool = True,
     store: Store | None = None,
+    behaviour: BehaviourSuite | None = None,
+    labels_only: bool = False,
 ) -> list[dict[str, Any]]:
     """``assistant`` is anything with ``Assistant.ask``; with ``retrieval=False`` (a closed-book
     model) the metrics of sources and citations are left undefined rather than scored 0.
@@ -65,6 +73,9 @@ def evaluate_answers(
     items expect a refusal because none of their relevant documents is visible to their
     principal; without one only items marked ``expect_refusal`` do. ``answer_hit`` scores a
     refusal 1 where one is expected and 0 elsewhere.
+
+    ``behaviour`` adds the format, style and label metrics of every answer that should not be a
+    refusal, scored on the text as shown (a refusal where an answer was due fails its format).
     """
     if store is None and retrieval:
         store = getattr(getattr(assistant, "retriever", None), "store", None)
@@ -87,11 +98,11 @@ def evaluate_answers(
         given = [document_key(h, item.relevant) for h in answer.sources]
         cited = [document_key(h, item.relevant) for h in answer.cited_sources]
         # Gold spans say nothing about an answer that should be a refusal: EM and F1 stay undefined.
-        scored = bool(item.answers) and not expects_refusal
+        scored = bool(item.answers) and not expects_refusal and not labels_only
         metrics: dict[str, float | None] = {
             "exact_match": exact_match(text, item.answers) if scored else None,
             "f1": token_f1(text, item.answers) if scored else None,
-            "answer_hit": hit,
+            "answer_hit": None if labels_only else hit,
             "answer_in_context": (answer_in_context(item.answers, [h.text for h in answer.sources])
                                   if item.answers and retrieval else None),
             "context_hit": float(bool(relevant.intersection(given))) if relevant and retrieval else None,
@@ -101,6 +112,10 @@ def evaluate_answers(
             "citation_recall": citation_recall(cited, relevant) if relevant and answer.found and retrieval else None,
             "cited": float(bool(answer.citations)) if answer.found and retrieval else None,
         }
+        extras: dict[str, Any] = {}
+        if behaviour is not None and not expects_refusal:
+            scores, extras = behaviour.score(item, without_markers(answer.text), labels_only=labels_only)
+            metrics.update(scores)
         judged = None
         if judge is not None and item.answers and answer.found:
             judged = judge.judge(item.question, item.answers[0], text)
@@ -126,5 +141,6 @@ def evaluate_answers(
             ),
             "relevant": sorted(relevant),
             "top": hit_summaries(answer.sources, item.relevant),
+            **extras,
         })
     return rows

@@ -56,3 +56,18 @@ def paired_difference(
     return PairedDifference(
         n, float(x.mean()), float(y.mean()), float(deltas.mean()), float(low), float(high), float(p_value), confidence
     )
+
+
+def mean_interval(values: Sequence[float | None], *, resamples: int = 10_000, confidence: float = 0.95,
+                  seed: int = 0) -> dict[str, float] | None:
+    """The mean of the defined values with a percentile-bootstrap confidence interval; None when
+    fewer than two values are defined."""
+    defined = np.asarray([v for v in values if v is not None], dtype=float)
+    if len(defined) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    boot = defined[rng.integers(0, len(defined), size=(resamples, len(defined)))].mean(axis=1)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(boot, [tail, 1 - tail])
+    return {"mean": float(defined.mean()), "low": float(low), "high": float(high), "n": len(defined),
+            "confidence": confidence}

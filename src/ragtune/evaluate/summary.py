@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ragtune.evaluate.stats import mean, percentile
+from ragtune.evaluate.behaviour.labels import label_scores
+from ragtune.evaluate.stats import mean, mean_interval, percentile
+
+INTERVAL_METRICS = ("style", "format_valid", "label_correct")
+"""Behaviour metrics whose mean is reported with a bootstrap confidence interval."""
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -27,6 +31,14 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     curves = [r["recall_curve"] for r in rows if r.get("recall_curve")]
     if curves:
         summary["recall_curve"] = {k: mean([c[k] for c in curves]) for k in curves[0]}
+    intervals = {name: mean_interval([row["metrics"].get(name) for row in rows]) for name in INTERVAL_METRICS}
+    if any(intervals.values()):
+        summary["intervals"] = {name: ci for name, ci in intervals.items() if ci}
+    labelled = [r["label"] for r in rows if r.get("label")]
+    if labelled:
+        labels = sorted({lab["gold"] for lab in labelled} | {lab["stated"] for lab in labelled if lab["stated"]})
+        summary["labels"] = {"questions": len(labelled), **label_scores(
+            [lab["gold"] for lab in labelled], [lab["stated"] for lab in labelled], labels)}
     judged = [r["judge_scores"] for r in rows if r.get("judge_scores")]
     if judged:
         summary["judge_spread"] = judge_spread(judged)

@@ -64,7 +64,8 @@ _MENTION = re.compile(
     rf"(?<![\w.]){_MODIFIER}(?:[€$£]\s?)?(?:\d+(?:[.,:]\d+)*(?:\s?%)?|(?:{_NUMBER_WORDS})\b(?:[- ](?:{_NUMBER_WORDS})\b)*(?!-\w))",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"\s*([^\W_]+(?:[-'][^\W_]+)*|%)", re.UNICODE)
+_WORD = re.compile(r"(?:\s*|-)([^\W_]+(?:[-'][^\W_]+)*|%)", re.UNICODE)
+"""A word after a number: spaced, or hyphenated to it ("10-year warranty", "30-day terms")."""
 _KEEP = frozenset({"of", "per", "a", "an"})
 _MOST_FOLLOWING = 5
 

@@ -99,6 +99,8 @@ class RaftBuilder:
             for hit in self._search(answer, "bm25"):
                 if (not relevant or document_key(hit, item.relevant) in relevant) and answer_in_context(item.answers, [hit.text]):
                     return hit
+        if self.config.style == "reply" and relevant and from_relevant:  # a reply is not a span of a source
+            return from_relevant[0]
         raise _Skip("no chunk holds a gold answer (it may span two chunks)")
 
     @staticmethod
@@ -152,6 +154,8 @@ class RaftBuilder:
         if self.config.style == "cot":
             quote = quoted_sentence(golden.text, answer)
             return f'Source [{number}] says: "{quote}" [{number}]\nAnswer: {answer} [{number}]'
+        if self.config.style == "reply":
+            return answer  # the verifier attributes its supported sentences to their sources
         return f"{answer} [{number}]"
 
     def _generated(self, item: EvalItem, golden: Hit) -> str:
