@@ -469,7 +469,7 @@ def advise(questionnaire: Questionnaire, cost_model: CostModel, measured: Measur
     if measured is not None and measured.behaviour:
         questionnaire, needs = measured_needs(questionnaire, measured.behaviour, measured.run_id)
     decision = _decide(questionnaire)
-    decision.reasons += needs
+    decision.reasons = needs + decision.reasons  # first what the measurements set, then what follows from it
     warnings: list[str] = []
     if measured is not None:
         cost_model = apply_measured(cost_model, measured)

@@ -66,10 +66,10 @@ def test_template_regex_sections_and_length(tmp_path):
 def test_bad_settings_name_the_setting(tmp_path):
     with pytest.raises(ConfigError, match=r"eval.behaviour.format.regex: not a valid regular expression"):
         FormatCheck.from_config(FormatConfig(regex="(unclosed"), tmp_path)
-    with pytest.raises(ConfigError, match=r"json_schema: cannot read .*missing.json"):
+    with pytest.raises(ConfigError, match=r"eval.behaviour.format.json_schema: .*missing.json: cannot read the JSON schema"):
         FormatCheck.from_config(FormatConfig(json_schema="missing.json"), tmp_path)
     (tmp_path / "bad.json").write_text('{"type": 12}')
-    with pytest.raises(ConfigError, match=r"not a valid JSON Schema"):
+    with pytest.raises(ConfigError, match=r"bad.json: not a valid JSON schema"):
         FormatCheck.from_config(FormatConfig(json_schema="bad.json"), tmp_path)
     with pytest.raises(ConfigError, match=r"min_words \(9\) exceeds max_words \(3\)"):
         FormatCheck.from_config(FormatConfig(min_words=9, max_words=3), tmp_path)

@@ -122,18 +122,9 @@ class FormatCheck:
 
 
 def _load_schema(path: Path, where: str) -> Mapping[str, Any]:
-    import jsonschema
+    from ragtune.generate.structured import load_schema
 
     try:
-        schema = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot read {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{where}: {path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
-    if not isinstance(schema, dict):
-        raise ConfigError(f"{where}: {path} must hold a JSON Schema object")
-    try:
-        jsonschema.validators.validator_for(schema).check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        raise ConfigError(f"{where}: {path} is not a valid JSON Schema: {exc.message}") from None
-    return schema
+        return load_schema(path)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
