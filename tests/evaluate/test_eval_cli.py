@@ -120,3 +120,21 @@ def test_eval_errors_are_clear(tmp_path: Path, beir: Path, ws: Path) -> None:
     plan.write_text('[dataset]\nbeir = "x"\nsquad = "y"\n[grid]\n"retrieval.nope" = [1]\n')
     bad_plan = run("eval", "run", "--config", str(plan), "--workspace", str(ws), cwd=tmp_path)
     assert bad_plan.returncode == 2 and "exactly one of beir, squad, evalset" in bad_plan.stderr
+
+
+def test_eval_qa_scores_behaviour_from_a_settings_file(tmp_path: Path, ws: Path) -> None:
+    support = Path(__file__).resolve().parents[2] / "examples" / "support"
+    ingested = run("ingest", str(support / "kb"), "--workspace", str(ws), cwd=tmp_path)
+    assert ingested.returncode == 0, ingested.stderr
+    done = run("eval", "qa", "--evalset", str(support / "tickets.jsonl"), "--answer-mode", "extract",
+               "--behaviour", str(support / "behaviour.toml"), "--workspace", str(ws), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    summary = result["summary"]["extract"]
+    # A quoted passage never has the house greeting or the routing line.
+    assert summary["metrics"]["sections_present"] == 0.0 and summary["metrics"]["format_valid"] == 0.0
+    assert 0.0 <= summary["metrics"]["style"] <= 1.0 and summary["labels"]["questions"] == 15
+    assert result["dataset"]["behaviour"]["labels"] == ["returns", "shipping", "warranty", "battery_safety", "billing"]
+    missing = run("eval", "qa", "--evalset", str(support / "tickets.jsonl"), "--answer-mode", "extract",
+                  "--behaviour", str(tmp_path / "nope.toml"), "--workspace", str(ws), cwd=tmp_path)
+    assert missing.returncode != 0 and "--behaviour" in missing.stderr and "nope.toml" in missing.stderr
