@@ -15,7 +15,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAVA_BUILD=OFF
 
-.PHONY: run test install browser bench bench-env clean
+.PHONY: run test install browser bench bench-env clean lint-imports
 
 install: $(STAMP)
 
@@ -50,8 +50,12 @@ run: $(STAMP)
 	@echo; echo "== RAG or fine-tuning? the advisor on the example answers (no compare run here: assumptions, said so)"
 	$(RAGTUNE) advise --answers examples/advise.toml --no-measured --workspace $(SAMPLE_WS)
 
-test: $(STAMP) browser
+test: $(STAMP) browser lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The layers of pyproject.toml's [tool.importlinter]: a package importing one above it fails CI.
+lint-imports: $(STAMP)
+	$(VENV)/bin/lint-imports --no-cache
 
 # Report tests render HTML in headless Chromium (Debian's package). Installed here when missing
 # and apt-get can run as root; otherwise those tests skip with a message (CI makes them required).

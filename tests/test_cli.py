@@ -198,3 +198,14 @@ def test_ask_streams_answers_with_sources_and_refuses_what_the_user_cannot_see(t
     schema.write_text("{not json")
     broken = run("ask", "meals?", "--workspace", str(ws), "--json-schema", str(schema), cwd=tmp_path)
     assert broken.returncode == 2 and "schema.json: not valid JSON" in broken.stderr
+
+
+def test_groups_help_says_what_groups_does_in_each_command(tmp_path: Path) -> None:
+    """``ingest --groups`` sets who may see documents without an access list; ``search``/``ask``
+    ``--groups`` are the asking user's groups. One help text for both was a bug."""
+    for command, meaning in (("ingest", "Groups allowed to see documents that have no ACL"),
+                             ("sync", "Groups allowed to see documents that have no ACL"),
+                             ("search", "The user's groups"), ("ask", "The user's groups")):
+        done = run(command, "--help", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        assert meaning in " ".join(done.stdout.split()), (command, done.stdout)

@@ -83,7 +83,7 @@ PathsArgument = Annotated[
     Optional[list[Path]],
     typer.Argument(help="Files and folders to ingest (optional when ragtune.toml declares sql_sources)."),
 ]
-GroupsOption = Annotated[
+AccessGroupsOption = Annotated[
     Optional[list[str]],
     typer.Option("--groups", "-g", help="Groups allowed to see documents that have no ACL file "
                  "or front matter (comma-separated). Without it: the 'public' group."),
@@ -92,7 +92,6 @@ UsersOption = Annotated[Optional[list[str]], typer.Option("--users", help="Users
 IncludeOption = Annotated[Optional[list[str]], typer.Option("--include", help="Glob of files to take (repeatable).")]
 ExcludeOption = Annotated[Optional[list[str]], typer.Option("--exclude", help="Glob of files to leave out (repeatable).")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Exit 1 if any file or record failed.")]
-GroupsOption = PrincipalGroupsOption
 KOption = Annotated[Optional[int], typer.Option("-k", help="How many hits to retrieve. [default: retrieval.k]")]
 ModeOption = Annotated[Optional[str], typer.Option("--mode", help="dense | bm25 | hybrid. [default: retrieval.mode]")]
 FilterOption = Annotated[
@@ -118,7 +117,7 @@ def _ingest_command(sync: bool, help_text: str):  # type: ignore[no-untyped-def]
 
     def command(
         paths: PathsArgument = None,
-        groups: GroupsOption = None,
+        groups: AccessGroupsOption = None,
         users: UsersOption = None,
         include: IncludeOption = None,
         exclude: ExcludeOption = None,
@@ -240,7 +239,7 @@ def _print_report(report, ws: Workspace) -> None:  # type: ignore[no-untyped-def
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     user: UserOption = "anonymous",
-    groups: GroupsOption = None,
+    groups: PrincipalGroupsOption = None,
     k: KOption = None,
     mode: ModeOption = None,
     filters: FilterOption = None,
@@ -278,7 +277,7 @@ def search(
 def ask(
     question: Annotated[str, typer.Argument(help="The question.")],
     user: UserOption = "anonymous",
-    groups: GroupsOption = None,
+    groups: PrincipalGroupsOption = None,
     k: KOption = None,
     mode: ModeOption = None,
     filters: FilterOption = None,
@@ -348,7 +347,7 @@ def ask(
 
 def _with_model(ws: Workspace, model: str):  # type: ignore[no-untyped-def]
     """The workspace's config with ``[llm] model`` replaced; a registered name is looked up."""
-    from ragtune.tune.serving import config_with_model
+    from ragtune.registry.references import config_with_model
 
     return config_with_model(ws.config_path, ws.models_dir, model)
 

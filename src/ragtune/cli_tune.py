@@ -46,7 +46,7 @@ def _kind(value: str | None) -> Any:
 
 def _load_data(path: Path, kind: str, split: str, seed: int, text_column: str, label_column: str,
                max_tokens: int | None = None, base: str | None = None, min_per_label: int = 1):  # type: ignore[no-untyped-def]
-    from ragtune.tune.base_model import chat_token_counter
+    from ragtune.generate.base_model import chat_token_counter
     from ragtune.tune.dataset_formats import detect_kind
     from ragtune.tune.prepare import load_training_data, parse_fractions
 

@@ -150,7 +150,11 @@ class SqlSourceConfig(_Section):
 
 
 class IndexConfig(_Section):
-    """The embedded store's vector index (see bench/ann_scale.py for how defaults were chosen)."""
+    """The store and its vector index (see bench/ann_scale.py for how defaults were chosen)."""
+
+    backend: Literal["sqlite"] = "sqlite"
+    """Where the index lives: ``sqlite`` (SQLite + FTS5 + faiss in ``<workspace>/index/``, one
+    machine). ``index/factory.py`` opens it; every backend passes ``Store``'s conformance suite."""
 
     hnsw_min_vectors: int = Field(default=20_000, ge=0)
     """Below this many vectors no HNSW graph is built: exact search is fast enough."""
@@ -433,6 +437,7 @@ max_tokens = 256
 # dimension = 384                   # openai: checked against the server; hashing: vector size
 
 [index]
+backend = "sqlite"                  # SQLite + FTS5 + faiss in <workspace>/index/
 hnsw_min_vectors = 20000            # below this, dense search is exact (no graph)
 exact_max_visible = 12000           # searches that may see at most this many chunks are exact
 ef_search = 64

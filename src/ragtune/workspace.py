@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ragtune.config import DEFAULT_CONFIG_TOML, RagtuneConfig
+from ragtune.registry.references import resolve_references
 
 DEFAULT_WORKSPACE = ".ragtune"
 WORKSPACE_ENV = "RAGTUNE_WORKSPACE"
@@ -48,8 +49,6 @@ class Workspace:
     def load_config(self) -> RagtuneConfig:
         """ragtune.toml, with registry references (``name@production``) resolved to the files
         that serve them."""
-        from ragtune.tune.serving import resolve_references
-
         return resolve_references(RagtuneConfig.load(self.config_path), self.models_dir)
 
     def init(self) -> bool:

@@ -23,8 +23,8 @@ from ragtune.tune.reader import (
     squad_data,
 )
 from ragtune.tune.reader_config import ReaderTuneConfig
-from ragtune.tune.registry import ModelRegistry
-from ragtune.tune.serving import resolve_references
+from ragtune.registry.store import ModelRegistry
+from ragtune.registry.references import resolve_references
 from tests.evaluate.datasets import write_beir
 from tests.test_cli import run
 

@@ -166,7 +166,7 @@ class Comparison:
             status = retriever.store.status()
             return {"documents": status.documents, "chunks": status.chunks}
         finally:
-            retriever.store.close()
+            retriever.close()
 
     def _apply_update(self) -> dict[str, Any]:
         update = self.data.update
@@ -222,7 +222,7 @@ class Comparison:
         if arm.model == "none":
             return self.config.model_copy(update={"answer": self.config.answer.model_copy(update={"mode": "extract"})})
         from ragtune.tune.api import registry
-        from ragtune.tune.serving import llm_settings
+        from ragtune.registry.references import llm_settings
 
         entry = registry(self.workspace).get(self.options.models[arm.model])
         settings = llm_settings(entry, self.config.llm.backend)
@@ -247,7 +247,7 @@ class Comparison:
     def _close(answerer: Any) -> None:
         retriever = getattr(answerer, "retriever", None)
         if retriever is not None:
-            retriever.store.close()
+            retriever.close()
         if answerer.llm is not None:  # the extract arm loads no model
             answerer.llm.close()
 

@@ -67,4 +67,4 @@ def raft_examples(target: Workspace, settings: RagtuneConfig, items: Sequence[Ev
                               principal=principal, llm=llm)
         return builder.build(items, len(items), track)
     finally:
-        retriever.store.close()
+        retriever.close()

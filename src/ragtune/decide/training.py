@@ -41,7 +41,7 @@ def closed_book_examples(items: Sequence[EvalItem], not_found_text: str) -> list
 
 
 def _prepared(examples: Sequence[dict[str, object]], path: Path, config: LoraTuneConfig) -> PreparedData:
-    from ragtune.tune.base_model import chat_token_counter
+    from ragtune.generate.base_model import chat_token_counter
     from ragtune.tune.prepare import prepare
 
     if not examples:

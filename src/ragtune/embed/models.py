@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ragtune.chunk.tokenizer import BUNDLED_EMBEDDERS, bundled_model_dir
 from ragtune.errors import ConfigError
+from ragtune.registry.references import registry_identity
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,6 @@ def resolve_local_model(model: str | Path) -> LocalModel:
         if not (folder / "config.json").is_file():
             raise ConfigError(f"embedder.model: {folder} is not a model folder (it has no config.json)")
         folder = folder.resolve()
-        from ragtune.tune.serving import registry_identity
-
         # A tuned embedder's folder is always called "model"; its registry version names its space.
         return LocalModel(registry_identity(folder) or folder.name, folder)
     known = ", ".join(sorted(BUNDLED_EMBEDDERS))

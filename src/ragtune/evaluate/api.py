@@ -92,7 +92,7 @@ def run_retrieval_eval(
                 run.variants[variant.name] = _record(variant, variant_config, ("chunking", "embedder", "retrieval"))
                 run.summary[variant.name] = summarise(rows)
         finally:
-            retriever.store.close()
+            retriever.close()
     if save:
         RunStore(workspace).save(run)
     return run

@@ -9,28 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragtune import __version__
 from ragtune.errors import RagtuneError
+from ragtune.version import code_version
 from ragtune.workspace import Workspace
-
-
-def code_version() -> str:
-    """``ragtune <version>``, plus the git commit (``+dirty`` if changed) when run from a checkout."""
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(here), "describe", "--always", "--dirty=+dirty", "--abbrev=12"],
-            capture_output=True, text=True, timeout=5, check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return f"ragtune {__version__}"
-    return f"ragtune {__version__} ({commit})" if commit else f"ragtune {__version__}"
 
 
 def file_hash(path: Path) -> str:

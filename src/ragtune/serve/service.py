@@ -86,7 +86,7 @@ class Service:
         from ragtune.embed.factory import build_embedder
         from ragtune.generate.api import embedding_similarity
         from ragtune.retrieve.api import open_retriever
-        from ragtune.tune.registry import ModelRegistry
+        from ragtune.registry.store import ModelRegistry
 
         self.workspace = workspace
         self.config = config or workspace.load_config()
@@ -136,7 +136,7 @@ class Service:
         with self._load_lock:
             if key not in self._models:
                 from ragtune.generate.factory import build_llm
-                from ragtune.tune.serving import config_with_model
+                from ragtune.registry.references import config_with_model
 
                 config = self.config
                 if key != DEFAULT_MODEL:  # the index, retrieval and answer settings stay the server's
@@ -248,4 +248,4 @@ class Service:
     def close(self) -> None:
         for loaded in self._models.values():
             loaded.assistant.llm.close()
-        self.retriever.store.close()
+        self.retriever.close()

@@ -22,7 +22,7 @@ from ragtune.tune.lora_config import LoraTuneConfig
 from ragtune.tune.prepare import SPLITS, PreparedData
 from ragtune.tune.reader import ReaderData, ReaderResult
 from ragtune.tune.reader_config import ReaderTuneConfig
-from ragtune.tune.registry import ModelRegistry, ModelVersion
+from ragtune.registry.store import ModelRegistry, ModelVersion
 from ragtune.workspace import Workspace
 
 
@@ -122,12 +122,12 @@ def reader_data(workspace: Workspace, config: ReaderTuneConfig, *, squad: Path |
         data.skipped[:0] = [f"unreadable {p}" for p in problems]
         return data
     from ragtune.errors import RagtuneError
-    from ragtune.index.sqlite_store import SqliteStore
+    from ragtune.index.factory import build_store
     from ragtune.types import Principal
 
     if not (workspace.index_dir / "ragtune.db").exists():
         raise RagtuneError(f"no index in workspace {workspace.root}: give --corpus DIR, or run 'ragtune ingest PATH' first")
-    store = SqliteStore(workspace.index_dir, None, None)
+    store = build_store(workspace, workspace.load_config(), None)
     try:
         return reader.evalset_data(evalset, reader.index_lookup(store, Principal("eval")), config)
     finally:

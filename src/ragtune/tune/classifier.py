@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ragtune.errors import ConfigError, TrainingError
-from ragtune.tune.base_model import offline
+from ragtune.generate.base_model import offline
 from ragtune.tune.classifier_config import ClassifierTuneConfig
 from ragtune.tune.dataset_formats import Example
 from ragtune.tune.prepare import PreparedData

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import ConfigError, TrainingError
-from ragtune.tune.base_model import offline
+from ragtune.generate.base_model import offline
 from ragtune.tune.embedder_config import EmbedderTuneConfig
 from ragtune.tune.embedder_pairs import Pair
 

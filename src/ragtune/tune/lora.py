@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import TrainingError
-from ragtune.tune.base_model import BaseModel, offline, resolve_base
+from ragtune.generate.base_model import BaseModel, offline, resolve_base
 from ragtune.tune.lora_config import LoraTuneConfig
 from ragtune.tune.prepare import PreparedData
 

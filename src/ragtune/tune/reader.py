@@ -399,7 +399,7 @@ def train_reader(train: Sequence[ReaderExample], validation: Sequence[ReaderExam
                  output: Path, *, progress: bool = True) -> ReaderResult:
     """Train a cross-encoder into ``output / "model"`` and score validation before and after."""
     from ragtune.embed.models import resolve_local_model
-    from ragtune.tune.base_model import offline
+    from ragtune.generate.base_model import offline
 
     if not train:
         raise TrainingError("no training question left: nothing to learn from")

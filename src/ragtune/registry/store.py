@@ -29,6 +29,7 @@ from typing import Any
 
 from ragtune.atomic_files import write_text_atomic
 from ragtune.errors import RegistryError
+from ragtune.version import code_version
 
 STAGES = ("candidate", "production", "archived")
 MODEL_KINDS = ("llm", "classifier", "embedder", "reader")
@@ -149,8 +150,6 @@ class ModelRegistry:
     def register(self, staging: Path, *, name: str, kind: str, base_model: str, data: dict[str, Any],
                  hyperparameters: dict[str, Any], metrics: dict[str, Any], training_seconds: float,
                  artifacts: dict[str, str], extra: dict[str, Any] | None = None) -> ModelVersion:
-        from ragtune.evaluate.runs import code_version
-
         if kind not in MODEL_KINDS:
             raise RegistryError(f"unknown model kind {kind!r}")
         for role, relative in artifacts.items():

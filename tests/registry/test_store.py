@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ragtune.errors import RegistryError
-from ragtune.tune.registry import ModelRegistry, ModelVersion
+from ragtune.registry.store import ModelRegistry, ModelVersion
 from tests.test_cli import run
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ragtune.bundled import BUNDLED_LLMS
 from ragtune.config import RagtuneConfig
 from ragtune.errors import RegistryError
-from ragtune.tune.registry import ENTRY, ModelRegistry, ModelVersion
+from ragtune.registry.store import ENTRY, ModelRegistry, ModelVersion
 
 
 def is_reference(value: str) -> bool:
@@ -24,9 +25,8 @@ def is_reference(value: str) -> bool:
 
 
 def llm_settings(entry: ModelVersion, backend: str) -> dict[str, str]:
-    """``[llm]`` keys (backend, model, adapter) that serve a registered LoRA tune."""
-    from ragtune.generate.models import BUNDLED_LLMS
-
+    """``[llm]`` keys (backend, model, adapter) that serve a registered LoRA tune. With the
+    transformers backend a GGUF base is loaded from its dequantised copy (``build_llm``)."""
     if entry.kind != "llm":
         raise RegistryError(f"{entry.ref} is a {entry.kind}, not a language model")
     base = entry.base_model
@@ -40,9 +40,7 @@ def llm_settings(entry: ModelVersion, backend: str) -> dict[str, str]:
     adapter = entry.artifact("adapter")
     if adapter is None:
         raise RegistryError(f"{entry.ref} has neither an adapter nor a merged model")
-    from ragtune.tune.base_model import resolve_base
-
-    return {"backend": "transformers", "model": str(resolve_base(base).folder), "adapter": str(adapter)}
+    return {"backend": "transformers", "model": base, "adapter": str(adapter)}
 
 
 READER_FIELDS = (("retrieval", "rerank_model"), ("answer", "scorer"))
