@@ -28,7 +28,7 @@ from ragtune.evaluate.qa_eval import evaluate_answers, strip_markers
 from ragtune.evaluate.squad import load_squad
 from ragtune.generate.api import close_assistant, open_assistant
 from ragtune.ingest.api import ingest
-from ragtune.tune.serving import resolve_references
+from ragtune.registry.references import resolve_references
 from ragtune.types import Principal
 from ragtune.workspace import Workspace
 

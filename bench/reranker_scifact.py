@@ -30,7 +30,7 @@ from ragtune.evaluate.variants import Variant
 from ragtune.tune.api import registry, tune_reader
 from ragtune.tune.reader import beir_data
 from ragtune.tune.reader_config import ReaderTuneConfig
-from ragtune.tune.serving import reader_folder
+from ragtune.registry.references import reader_folder
 from ragtune.workspace import Workspace
 
 
