@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from ragtune import __version__
+__version__ = "0.1.0"
+"""The package version (pyproject.toml says the same)."""
 
 
 def code_version() -> str:

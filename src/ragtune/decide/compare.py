@@ -101,7 +101,7 @@ class Comparison:
                  track: Track = no_track, on_embedded: Callable[[int], None] | None = None, log: Log = _quiet) -> None:
         self.workspace, self.data, self.options, self.config = workspace, data, options, config
         self.track, self.on_embedded, self.log = track, on_embedded, log
-        self.folder = workspace.root / "evals" / "compare" / f"{data.name}-{index_key(config)}"
+        self.folder = workspace.scratch_dir("compare", f"{data.name}-{index_key(config)}")
         self.target = workspace
         self.trained: dict[str, Trained] = {}
         self.schema: dict[str, Any] | None = None

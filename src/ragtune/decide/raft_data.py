@@ -45,7 +45,7 @@ def build_raft_data(workspace: Workspace, questions: Path, config: RaftConfig, *
     corpus = corpus or own_corpus
     target = workspace
     if corpus is not None:
-        target = Workspace(workspace.root / "evals" / "raft" / f"{corpus.name}-{index_key(settings)}")
+        target = Workspace(workspace.scratch_dir("raft", f"{corpus.name}-{index_key(settings)}"))
         ingest(target, [corpus], config=settings, sync=True, on_embedded=on_embedded)
     llm = build_llm(settings.llm) if any(not i.answers for i in items) else None
     try:

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ragtune.cache import user_cache
 from ragtune.embed.models import LocalModel, read_json
 from ragtune.errors import ConfigError, EmbedderError
 
@@ -29,8 +30,6 @@ _WEIGHT_SUFFIXES = (".safetensors", ".bin")
 
 
 def default_cache_dir() -> Path:
-    from ragtune.workspace import user_cache
-
     return user_cache("onnx")
 
 

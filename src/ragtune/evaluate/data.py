@@ -58,7 +58,7 @@ class EvalData:
             return workspace
         from ragtune.ingest.api import ingest
 
-        target = Workspace(workspace.root / "evals" / "index" / f"{self.name}-{index_key(config)}")
+        target = Workspace(workspace.scratch_dir("index", f"{self.name}-{index_key(config)}"))
         ingest(target, self.corpus, config=config, sync=True, on_embedded=on_embedded)
         return target
 
@@ -90,7 +90,7 @@ def from_beir(root: Path, split: str = "test", limit: int | None = None, seed: i
 def squad_corpus(squad: SquadSet, path: Path, digest: str, workspace: Workspace) -> Path:
     """The contexts of the SQuAD file ``path`` (content hash ``digest``) written as documents,
     one folder per file content, under the workspace."""
-    return squad.write_contexts(workspace.root / "evals" / "corpora" / f"{path.stem}-{digest[:10]}")
+    return squad.write_contexts(workspace.scratch_dir("corpora", f"{path.stem}-{digest[:10]}"))
 
 
 def from_squad(path: Path, workspace: Workspace, limit: int | None = None, seed: int = 0) -> EvalData:

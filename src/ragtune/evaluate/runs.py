@@ -47,7 +47,7 @@ class EvalRun:
 
 class RunStore:
     def __init__(self, workspace: Workspace) -> None:
-        self.root = workspace.root / "evals"
+        self.root = workspace.evals_dir
 
     def save(self, run: EvalRun) -> Path:
         run.created = run.created or time.strftime("%Y-%m-%dT%H:%M:%S%z")

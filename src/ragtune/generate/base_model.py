@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ragtune.cache import user_cache
 from ragtune.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
 
 def cache_root() -> Path:
-    from ragtune.workspace import user_cache
-
     return user_cache("hf")
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from ragtune.config import RagtuneConfig
 from ragtune.embed.base import Embedder
@@ -32,10 +33,26 @@ def _sqlite(workspace: Workspace, config: RagtuneConfig, embedder: Embedder | No
     return SqliteStore(workspace.index_dir, embedder.identity, embedder.dimension, ann_config(config))
 
 
-BACKENDS: dict[str, Callable[[Workspace, RagtuneConfig, Embedder | None], Store]] = {"sqlite": _sqlite}
+def _sqlite_exists(workspace: Workspace, config: RagtuneConfig) -> bool:
+    from ragtune.index.sqlite_store import DB_NAME
+
+    return (workspace.index_dir / DB_NAME).exists()
+
+
+class Backend(NamedTuple):
+    open: Callable[[Workspace, RagtuneConfig, Embedder | None], Store]
+    exists: Callable[[Workspace, RagtuneConfig], bool]
+    """Whether the workspace has an index of this backend (without creating one)."""
+
+
+BACKENDS: dict[str, Backend] = {"sqlite": Backend(_sqlite, _sqlite_exists)}
+
+
+def index_exists(workspace: Workspace, config: RagtuneConfig) -> bool:
+    return BACKENDS[config.index.backend].exists(workspace, config)
 
 
 def build_store(workspace: Workspace, config: RagtuneConfig, embedder: Embedder | None) -> Store:
     """The configured store. ``embedder``: the one its vectors must come from (checked against
     the index); ``None`` opens it for reading what needs no vectors (status, documents, access)."""
-    return BACKENDS[config.index.backend](workspace, config, embedder)
+    return BACKENDS[config.index.backend].open(workspace, config, embedder)

@@ -8,7 +8,7 @@ from typing import Any
 from ragtune.config import RagtuneConfig
 from ragtune.embed.base import Embedder
 from ragtune.index.base import StoreStatus
-from ragtune.index.factory import build_store
+from ragtune.index.factory import build_store, index_exists
 from ragtune.retrieve.rerank import CrossEncoderReranker
 from ragtune.retrieve.retriever import Mode, Retrieval, Retriever
 from ragtune.types import Principal
@@ -24,7 +24,7 @@ def open_retriever(
     from ragtune.embed.factory import build_embedder
 
     config = config or workspace.load_config()
-    if not create and not (workspace.index_dir / "ragtune.db").exists():
+    if not create and not index_exists(workspace, config):
         from ragtune.errors import RagtuneError
 
         raise RagtuneError(f"no index in workspace {workspace.root}: run 'ragtune ingest PATH' first")

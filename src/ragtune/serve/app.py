@@ -19,7 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ragtune import __version__
+from ragtune.version import __version__
 from ragtune.config import ServeConfig
 from ragtune.errors import RagtuneError, RegistryError
 from ragtune.serve.audit import AuditLog
@@ -188,7 +188,7 @@ def create_app(service: Service, keys: KeyRing, *, settings: ServeConfig | None 
     from ragtune.serve.openai_routes import router as openai
 
     settings = settings or service.config.serve
-    audit = audit or AuditLog(service.workspace.root / "audit" / "audit.jsonl",
+    audit = audit or AuditLog(service.workspace.audit_log,
                               max_bytes=settings.audit_max_bytes, backups=settings.audit_backups)
     # no /docs or /redoc: they load Swagger UI and ReDoc from a CDN, unreachable air-gapped
     app = FastAPI(title="ragtune", version=__version__, docs_url=None, redoc_url=None,

@@ -20,6 +20,7 @@ from pathlib import Path
 from ragtune.atomic_files import write_text_atomic
 from ragtune.errors import ConfigError
 from ragtune.types import Principal
+from ragtune.workspace import Workspace
 
 PREFIX = "rt-"
 ID_LENGTH = 8
@@ -59,7 +60,7 @@ class KeyStore:
 
     @classmethod
     def for_workspace(cls, root: Path) -> KeyStore:
-        return cls(Path(root) / "keys.json")
+        return cls(Workspace(Path(root)).keys_path)
 
     def _read(self) -> list[ApiKey]:
         if not self.path.exists():

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
 
-from ragtune import __version__
+from ragtune.version import __version__
 from ragtune.generate.answer import Answer
 from ragtune.serve.answering import answer_events, audit_answer
 from ragtune.serve.app import AdminDep, ApiError, CallerDep, state

@@ -95,7 +95,7 @@ class Service:
         self.similarity = (embedding_similarity(self.embedder)
                            if self.config.answer.semantic_threshold is not None else None)
         self.registry = ModelRegistry(workspace.models_dir)
-        self.uploads = workspace.root / "uploads"
+        self.uploads = workspace.uploads_dir
         self._models: dict[str, LoadedModel] = {}
         self._classifiers: dict[str, Any] = {}
         self._load_lock = threading.Lock()

@@ -122,10 +122,10 @@ def reader_data(workspace: Workspace, config: ReaderTuneConfig, *, squad: Path |
         data.skipped[:0] = [f"unreadable {p}" for p in problems]
         return data
     from ragtune.errors import RagtuneError
-    from ragtune.index.factory import build_store
+    from ragtune.index.factory import build_store, index_exists
     from ragtune.types import Principal
 
-    if not (workspace.index_dir / "ragtune.db").exists():
+    if not index_exists(workspace, workspace.load_config()):
         raise RagtuneError(f"no index in workspace {workspace.root}: give --corpus DIR, or run 'ragtune ingest PATH' first")
     store = build_store(workspace, workspace.load_config(), None)
     try:
@@ -195,7 +195,7 @@ def reindex(workspace: Workspace, ref: str, paths: Iterable[Path], *, groups: It
     if report.has_failures and not any(s.status in ("ok", "partial") for s in report.sources):
         shutil.rmtree(building.index_dir, ignore_errors=True)
         raise TrainingError("re-indexing failed for every source; the index and ragtune.toml are unchanged")
-    retired = workspace.root / "index.replaced"
+    retired = workspace.retired_index_dir
     shutil.rmtree(retired, ignore_errors=True)
     if workspace.index_dir.exists():
         os.rename(workspace.index_dir, retired)
