@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from ragtune.generate.answer import Answer
-from ragtune.serve.app import Caller, ServerState
+from ragtune.serve.deps import Caller, ServerState
 from ragtune.serve.service import LoadedModel, LockedAnswer
 
 Event = TypeVar("Event")

@@ -17,7 +17,8 @@ from sse_starlette import EventSourceResponse
 from ragtune.generate.answer import Answer
 from ragtune.generate.base import Message
 from ragtune.serve.answering import answer_events, audit_answer
-from ragtune.serve.app import ApiError, CallerDep, state
+from ragtune.serve.deps import CallerDep, state
+from ragtune.serve.errors import ApiError
 from ragtune.serve.schemas import ChatCompletionRequest, EmbeddingRequest
 
 router = APIRouter(prefix="/v1", tags=["openai"])

@@ -14,7 +14,8 @@ from sse_starlette import EventSourceResponse
 from ragtune.version import __version__
 from ragtune.generate.answer import Answer
 from ragtune.serve.answering import answer_events, audit_answer
-from ragtune.serve.app import AdminDep, ApiError, CallerDep, state
+from ragtune.serve.deps import AdminDep, CallerDep, state
+from ragtune.serve.errors import ApiError
 from ragtune.serve.schemas import AskRequest, ClassifyRequest, SearchRequest
 
 router = APIRouter(tags=["ragtune"])

@@ -1,0 +1,1 @@
+"""The endpoints: OpenAI-compatible (``openai``) and ragtune's own (``native``)."""
