@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ragtune.chunk.recursive import RecursiveTokenSplitter
+from ragtune.testing.chunker import assert_no_text_lost, assert_sizes_and_overlap, assert_spans_round_trip
 from ragtune.types import Document
-from tests.chunk.checks import assert_no_text_lost, assert_sizes_and_overlap, assert_spans_round_trip
 
 
 def doc(text: str) -> Document:

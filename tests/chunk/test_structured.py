@@ -8,8 +8,8 @@ from ragtune.chunk.recursive import RecursiveTokenSplitter
 from ragtune.chunk.table import TableRowSplitter
 from ragtune.config import ChunkingConfig, EmbedderConfig
 from ragtune.ingest.markdown import markdown_outline
+from ragtune.testing.chunker import assert_no_text_lost, assert_sizes_and_overlap, assert_spans_round_trip
 from ragtune.types import Document, Heading
-from tests.chunk.checks import assert_no_text_lost, assert_sizes_and_overlap, assert_spans_round_trip
 
 MARKDOWN = """Intro line before any heading.
 

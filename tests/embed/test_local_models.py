@@ -13,8 +13,8 @@ import pytest
 
 from ragtune.embed import onnx_export
 from ragtune.embed.onnx import OnnxEmbedder
+from ragtune.testing.embedder import TEXTS
 from tests.conftest import SHARED
-from tests.embed.test_conformance import TEXTS
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import json
 import random
 from pathlib import Path
 
-from tests.index.corpus import WORDS
+from ragtune.testing.store import WORDS
 
 
 def write_beir(root: Path, docs: int = 40, queries: int = 24, seed: int = 0) -> Path:

@@ -1,32 +1,19 @@
-"""The ``LLM`` conformance suite, run against every backend with the real bundled model:
+"""The LLM suite of ragtune.testing.llm, run against every backend with the real bundled model:
 llama.cpp in process, the OpenAI-compatible client against a real llama_cpp.server, and
-transformers on the same weights dequantised from the GGUF."""
+transformers on the same weights dequantised from the GGUF; then what is particular to each."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from jsonschema import validate
 
 from ragtune.errors import ConfigError, GenerationError
-from ragtune.generate.base import LLM, GenerationOptions, Message, complete
+from ragtune.generate.base import GenerationOptions, complete
 from ragtune.generate.prompt import build_prompt
 from ragtune.index.base import Hit
+from ragtune.testing.llm import MESSAGES, LLMConformance
 from tests.llm_fixtures import SERVER_KEY, THREADS
 
 pytestmark = pytest.mark.integration
-
-MESSAGES = [
-    Message("system", "You are a helpful assistant."),
-    Message("user", "Name three colours of a rainbow."),
-]
-SCHEMA = {
-    "type": "object",
-    "properties": {"colour": {"type": "string", "maxLength": 20}, "count": {"type": "integer", "minimum": 0, "maximum": 9}},
-    "required": ["colour", "count"],
-    "additionalProperties": False,
-}
 
 
 @pytest.fixture(scope="module")
@@ -54,49 +41,26 @@ def transformers_llm(gguf_path):  # type: ignore[no-untyped-def]
     llm.close()
 
 
-@pytest.fixture(params=["llama-cpp", "openai", "transformers"])
-def llm(request) -> LLM:  # type: ignore[no-untyped-def]
-    fixtures = {"llama-cpp": "llama_llm", "openai": "openai_llm", "transformers": "transformers_llm"}
-    return request.getfixturevalue(fixtures[request.param])
+class TestLlamaCppLLM(LLMConformance):
+    @pytest.fixture
+    def llm(self, llama_llm):  # type: ignore[no-untyped-def]
+        return llama_llm
 
 
-def test_stream_ends_with_usage_and_finish_reason(llm: LLM) -> None:
-    deltas = list(llm.stream(MESSAGES, GenerationOptions(max_tokens=24)))
-    *pieces, last = deltas
-    assert pieces and all(d.text and d.usage is None for d in pieces)
-    assert last.text == "" and last.usage is not None and last.finish_reason in ("stop", "length")
-    assert 0 < last.usage.completion_tokens <= 24
-    exact = not llm.identity.startswith("openai:")  # the remote count comes from the server itself
-    if exact:
-        assert last.usage.prompt_tokens == llm.count_prompt_tokens(MESSAGES)
-    else:
-        assert last.usage.prompt_tokens > 0
+class TestOpenAICompatibleLLM(LLMConformance):
+    exact_prompt_tokens = False  # the remote count comes from the server itself
+
+    @pytest.fixture
+    def llm(self, openai_llm):  # type: ignore[no-untyped-def]
+        return openai_llm
 
 
-def test_greedy_decoding_is_deterministic_and_max_tokens_is_respected(llm: LLM) -> None:
-    options = GenerationOptions(max_tokens=6, temperature=0.0, seed=7)
-    first, second = complete(llm, MESSAGES, options), complete(llm, MESSAGES, options)
-    assert first.text == second.text and first.text.strip()
-    assert first.finish_reason == "length" and first.usage.completion_tokens == 6
-    assert 0 < first.time_to_first_token <= first.seconds
+class TestTransformersLLM(LLMConformance):
+    json_schema_refusal = "cannot constrain output to a JSON schema"
 
-
-def test_closing_a_stream_early_leaves_the_backend_usable(llm: LLM) -> None:
-    stream = llm.stream(MESSAGES, GenerationOptions(max_tokens=64))
-    assert next(stream).text
-    stream.close()  # type: ignore[attr-defined]
-    assert complete(llm, MESSAGES, GenerationOptions(max_tokens=4)).text
-
-
-def test_json_schema_output_is_valid_or_refused_clearly(llm: LLM) -> None:
-    messages = [Message("user", "Give a colour and a small number as JSON.")]
-    options = GenerationOptions(max_tokens=60, json_schema=SCHEMA)
-    if llm.identity.startswith("transformers:"):
-        with pytest.raises(GenerationError, match="cannot constrain output to a JSON schema"):
-            complete(llm, messages, options)
-        return
-    result = complete(llm, messages, options)
-    validate(json.loads(result.text), SCHEMA)
+    @pytest.fixture
+    def llm(self, transformers_llm):  # type: ignore[no-untyped-def]
+        return transformers_llm
 
 
 def test_count_tokens_matches_the_model_tokenizer(llama_llm) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ragtune.embed.hashing import HashingEmbedder
 from ragtune.index.sqlite_store import SqliteStore
-from tests.index.corpus import write_for
+from ragtune.testing.store import write_for
 from tests.index.test_concurrency import version
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from pathlib import Path
 from ragtune.embed.hashing import HashingEmbedder
 from ragtune.index.base import SearchRequest
 from ragtune.index.sqlite_store import SqliteStore
+from ragtune.testing.store import make_document, write_for
 from ragtune.types import Document, Principal
-from tests.index.corpus import make_document, write_for
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ragtune.index.sqlite_store import SqliteStore
-from tests.index.corpus import WORDS
+from ragtune.testing.store import WORDS
 
 WORKER = Path(__file__).with_name("crash_worker.py")
 KILLS = int(os.environ.get("RAGTUNE_CRASH_KILLS", "12"))

@@ -1,3 +1,6 @@
+"""The SQLite store: the shared suites of ragtune.testing.store, then what only this backend has
+(reopening, the vector file beside the database, compaction, integrity checks)."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -9,24 +12,23 @@ import pytest
 from ragtune.index.base import SearchRequest
 from ragtune.index.sqlite_store import IndexMismatchError, SqliteStore
 from ragtune.index.vectors import AnnConfig
+from ragtune.testing.store import EMBEDDER, WORDS, StoreConformance, make_document, write_for
 from ragtune.types import Principal
-from tests.index.conformance import EMBEDDER, StoreConformance
-from tests.index.corpus import WORDS, make_document, write_for
 
 
 class TestSqliteStoreExact(StoreConformance):
     @pytest.fixture
-    def make_store(self, tmp_path: Path):  # type: ignore[no-untyped-def]
-        return lambda: SqliteStore(tmp_path / "index", EMBEDDER.identity, EMBEDDER.dimension)
+    def make_store(self):  # type: ignore[no-untyped-def]
+        return lambda path: SqliteStore(path, EMBEDDER.identity, EMBEDDER.dimension)
 
 
 class TestSqliteStoreHnsw(StoreConformance):
     """The same suite with the HNSW graph always on and exact search only for tiny visible sets."""
 
     @pytest.fixture
-    def make_store(self, tmp_path: Path):  # type: ignore[no-untyped-def]
+    def make_store(self):  # type: ignore[no-untyped-def]
         ann = AnnConfig(hnsw_min_vectors=1, exact_max_visible=0, m=8, ef_construction=40)
-        return lambda: SqliteStore(tmp_path / "index", EMBEDDER.identity, EMBEDDER.dimension, ann)
+        return lambda path: SqliteStore(path, EMBEDDER.identity, EMBEDDER.dimension, ann)
 
 
 def _corpus(n: int, seed: int = 0) -> list:

@@ -8,9 +8,9 @@ import sqlite3
 import pytest
 
 from ragtune.ingest.api import ingest
+from ragtune.testing.chunker import assert_no_text_lost, assert_sizes_and_overlap
 from ragtune.types import Chunk, Document
 from ragtune.workspace import Workspace
-from tests.chunk.checks import assert_no_text_lost, assert_sizes_and_overlap
 
 pytestmark = pytest.mark.integration
 
