@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from ragtune.bundled import DEFAULT_EMBEDDER, DEFAULT_LLM
 from ragtune.errors import ConfigError
 from ragtune.types import PUBLIC_GROUP
 
@@ -88,7 +89,7 @@ _EMBEDDER_KEY_BACKENDS: dict[str, tuple[str, ...]] = {
 
 
 class EmbedderConfig(_Section):
-    model: str = "all-MiniLM-L6-v2"
+    model: str = DEFAULT_EMBEDDER
     """A bundled model name or a local sentence-transformers directory; for ``openai``, the name
     the server knows the model by."""
     max_tokens: int = Field(default=256, gt=2)
@@ -202,7 +203,7 @@ class LLMConfig(_Section):
     """The model that writes answers (see docs/generation.md for each backend)."""
 
     backend: LLMBackend = "llama-cpp"
-    model: str = "smollm2-135m"
+    model: str = DEFAULT_LLM
     """llama-cpp: a bundled model name or a ``.gguf`` path; transformers: a local Hugging Face
     model folder (or a ``.gguf`` file, dequantised); openai: the name the server knows it by."""
     context_size: int = Field(default=2048, ge=256)

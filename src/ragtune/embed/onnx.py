@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ragtune.bundled import DEFAULT_EMBEDDER
 from ragtune.embed.base import ProgressCallback, normalise
 from ragtune.embed.models import check_max_tokens, resolve_local_model
 from ragtune.embed.onnx_export import cached_onnx, default_cache_dir, onnx_spec
@@ -21,7 +22,7 @@ from ragtune.errors import ConfigError
 class OnnxEmbedder:
     def __init__(
         self,
-        model_dir_or_name: str | Path = "all-MiniLM-L6-v2",
+        model_dir_or_name: str | Path = DEFAULT_EMBEDDER,
         max_tokens: int = 256,
         batch_size: int = 32,
         threads: int | None = None,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ragtune.bundled import DEFAULT_EMBEDDER
 from ragtune.embed.base import ProgressCallback, normalise
 from ragtune.embed.models import check_max_tokens, resolve_local_model
 from ragtune.errors import ConfigError
@@ -15,7 +16,7 @@ from ragtune.errors import ConfigError
 class SentenceTransformerEmbedder:
     def __init__(
         self,
-        model_dir_or_name: str | Path = "all-MiniLM-L6-v2",
+        model_dir_or_name: str | Path = DEFAULT_EMBEDDER,
         max_tokens: int = 256,
         batch_size: int = 32,
         threads: int | None = None,

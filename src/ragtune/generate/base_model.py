@@ -30,7 +30,7 @@ def cache_root() -> Path:
 
 
 @dataclass(frozen=True)
-class BaseModel:
+class BaseLM:
     name: str
     """What the lineage records: the bundled name or the folder/file given."""
     folder: Path
@@ -47,7 +47,7 @@ def offline() -> None:
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 
-def resolve_base(model: str) -> BaseModel:
+def resolve_base(model: str) -> BaseLM:
     """A bundled LLM name, a ``.gguf`` file, or a local Hugging Face folder -> a loadable folder.
     GGUF sources are dequantised into the cache the first time (minutes) and reused after."""
     from ragtune.generate.models import resolve_hf_model
@@ -57,13 +57,13 @@ def resolve_base(model: str) -> BaseModel:
     except ConfigError as exc:
         raise ConfigError(str(exc).replace("llm.model", "--base")) from None
     if gguf_file is None:
-        return BaseModel(model, folder)
+        return BaseLM(model, folder)
     gguf = folder / gguf_file
     stat = gguf.stat()
     cached = cache_root() / f"{gguf.stem}-{stat.st_size}"
     if not (cached / "config.json").is_file():
         _dequantise(folder, gguf_file, cached)
-    return BaseModel(model, cached, gguf)
+    return BaseLM(model, cached, gguf)
 
 
 def _dequantise(folder: Path, gguf_file: str, target: Path) -> None:

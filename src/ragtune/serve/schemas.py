@@ -12,7 +12,7 @@ Mode = Literal["hybrid", "dense", "bm25"]
 
 AnswerMode = Literal["generate", "extract"]
 
-class Retrieval(BaseModel):
+class RetrievalOptions(BaseModel):
     """How to retrieve, where a request may choose (``[retrieval]`` otherwise)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -77,7 +77,7 @@ class ChatCompletionRequest(BaseModel):
     stop: str | list[str] | None = None
     n: int = Field(default=1, ge=1, le=1)
     response_format: ResponseFormat | None = None
-    retrieval: Retrieval | None = None
+    retrieval: RetrievalOptions | None = None
     """ragtune's own field (``extra_body`` in the openai client): k, mode, metadata filters."""
     answer_mode: AnswerMode | None = None
     """ragtune's own field: ``generate`` or ``extract``; ``[answer] mode`` otherwise."""
@@ -92,11 +92,11 @@ class EmbeddingRequest(BaseModel):
 
 
 # -- native -------------------------------------------------------------------------------------
-class SearchRequest(Retrieval):
+class SearchBody(RetrievalOptions):
     query: str = Field(min_length=1, max_length=4000)
 
 
-class AskRequest(Retrieval):
+class AskRequest(RetrievalOptions):
     question: str = Field(min_length=1, max_length=4000)
     model: str | None = Field(default=None, max_length=200)
     json_schema: dict[str, Any] | None = None

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ragtune.bundled import DEFAULT_EMBEDDER
+
 # Measured (docs/fine-tuning.md, bench/RESULTS.md): with a handful of examples per label SetFit's
 # contrastive pairs beat a classification head; with many, the fine-tuned head catches up. On
 # Banking77 (77 intents) neither beat logistic regression on the frozen embeddings, which every
@@ -16,7 +18,7 @@ SETFIT_MAX_PER_LABEL = 16
 class ClassifierTuneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base: str = "all-MiniLM-L6-v2"
+    base: str = DEFAULT_EMBEDDER
     """A bundled embedder name or a local sentence-transformers/HF encoder folder."""
     method: Literal["auto", "finetune", "setfit"] = "auto"
     """``auto``: SetFit when the training split has at most 16 examples per label, else a full

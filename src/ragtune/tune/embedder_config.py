@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ragtune.bundled import DEFAULT_EMBEDDER
+
 
 class EmbedderTuneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base: str = "all-MiniLM-L6-v2"
+    base: str = DEFAULT_EMBEDDER
     """A bundled embedder name or a local sentence-transformers folder."""
     epochs: float = Field(default=1.0, gt=0)
     learning_rate: float = Field(default=2e-5, gt=0)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ragtune.errors import TrainingError
-from ragtune.generate.base_model import BaseModel, offline, resolve_base
+from ragtune.generate.base_model import BaseLM, offline, resolve_base
 from ragtune.tune.lora_config import LoraTuneConfig
 from ragtune.tune.prepare import PreparedData
 
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class LoraResult:
-    base: BaseModel
+    base: BaseLM
     metrics: dict[str, float]
     artifacts: dict[str, str]
     """Role -> path relative to the output folder."""
@@ -208,7 +208,7 @@ def _score(trainer: Any, data: PreparedData) -> dict[str, float]:
     return metrics
 
 
-def _save(trainer: Any, tokenizer: Any, base: BaseModel, config: LoraTuneConfig, output: Path) -> dict[str, str]:
+def _save(trainer: Any, tokenizer: Any, base: BaseLM, config: LoraTuneConfig, output: Path) -> dict[str, str]:
     artifacts = {"adapter": "adapter"}
     model = trainer.model
     model.save_pretrained(str(output / "adapter"))

@@ -6,11 +6,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ragtune.bundled import DEFAULT_LLM
+
 
 class LoraTuneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base: str = "smollm2-135m"
+    base: str = DEFAULT_LLM
     """A bundled LLM name, a .gguf file (dequantised once, cached) or a local HF model folder."""
     rank: int = Field(default=16, ge=1)
     alpha: float = Field(default=32.0, gt=0)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ragtune.bundled import DEFAULT_EMBEDDER
+
 
 class ReaderTuneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    base: str = "all-MiniLM-L6-v2"
+    base: str = DEFAULT_EMBEDDER
     """A bundled encoder name or a local sentence-transformers / Hugging Face encoder folder; the
     cross-encoder is built on it with a fresh (untrained) one-logit head."""
     negatives: int = Field(default=4, ge=1)

@@ -16,7 +16,7 @@ from ragtune.generate.answer import Answer
 from ragtune.serve.answering import answer_events, audit_answer
 from ragtune.serve.deps import AdminDep, CallerDep, state
 from ragtune.serve.errors import ApiError
-from ragtune.serve.schemas import AskRequest, ClassifyRequest, SearchRequest
+from ragtune.serve.schemas import AskRequest, ClassifyRequest, SearchBody
 
 router = APIRouter(tags=["ragtune"])
 
@@ -47,7 +47,7 @@ async def metrics(request: Request, who: CallerDep) -> Response:
 
 
 @router.post("/search")
-async def search(body: SearchRequest, request: Request, who: CallerDep) -> dict[str, Any]:
+async def search(body: SearchBody, request: Request, who: CallerDep) -> dict[str, Any]:
     st = state(request)
     started = time.perf_counter()
     result = await st.run(lambda: st.service.search(body.query, who.principal, k=body.k, mode=body.mode,
