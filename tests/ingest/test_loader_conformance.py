@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ragtune.ingest.registry import LOADERS, loader_for_name
+from ragtune.ingest.formats import LOADERS, loader_for_name
 from ragtune.testing.loader import LoaderConformance
 from tests import samples
 

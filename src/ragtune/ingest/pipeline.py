@@ -20,7 +20,7 @@ from ragtune.config import IngestConfig, SqlSourceConfig
 from ragtune.errors import LoadError, UnsupportedFormatError
 from ragtune.ingest.acl import AccessResolver
 from ragtune.ingest.base import LoadResult
-from ragtune.ingest.registry import loader_for_content, loader_for_name
+from ragtune.ingest.formats import loader_for_content, loader_for_name
 from ragtune.ingest.sources import FoundFile, PathSource, Skipped
 from ragtune.ingest.sql import SqlSource
 from ragtune.types import Chunk, Document, IngestError

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ragtune.ingest.acl import is_acl_file
 from ragtune.ingest.files import SourceFile
-from ragtune.ingest.registry import loader_for_name
+from ragtune.ingest.formats import loader_for_name
 
 
 @lru_cache(maxsize=256)
