@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from ragtune import cli_advise
+from ragtune.cli import advise as cli_advise
 from ragtune.cli import app
 from ragtune.decide.advisor import advise, latest_compare_run, measured_from_run
 from ragtune.decide.advisor_config import CostModel, Questionnaire

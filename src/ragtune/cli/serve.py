@@ -8,7 +8,15 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ragtune.cli_common import JsonOption, WorkspaceOption, _fail, _split_names, _workspace, console, err_console
+from ragtune.cli.common import (
+    JsonOption,
+    WorkspaceOption,
+    console,
+    err_console,
+    fail,
+    resolve_workspace,
+    split_names,
+)
 from ragtune.errors import RagtuneError
 
 keys_app = typer.Typer(help="API keys of the server: each maps to a user and groups.", no_args_is_help=True)
@@ -32,21 +40,21 @@ def serve_command(
     from ragtune.serve.keys import KeyRing, KeyStore
     from ragtune.serve.service import Service
 
-    ws = _workspace(workspace)
+    ws = resolve_workspace(workspace)
     try:
         config = ws.load_config()
         host = host or config.serve.host
         port = config.serve.port if port is None else port
         keys = KeyRing(KeyStore.for_workspace(ws.root))
         if open_access and not is_loopback(host):
-            raise _fail(f"--open serves without keys and is refused on '{host}': only on a loopback address")
+            raise fail(f"--open serves without keys and is refused on '{host}': only on a loopback address")
         if not len(keys) and not open_access:
             where = "" if is_loopback(host) else f" on the non-loopback address '{host}'"
-            raise _fail(f"no API keys{where}: create one with 'ragtune keys create --user NAME [--groups a,b] "
+            raise fail(f"no API keys{where}: create one with 'ragtune keys create --user NAME [--groups a,b] "
                         "[--admin]'" + (", or pass --open to serve without keys on loopback" if is_loopback(host) else ""))
         service = Service(ws, config)
     except RagtuneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     app = create_app(service, keys, settings=config.serve, open_access=open_access)
     err_console.print(f"ragtune serving {ws.root} on http://{host}:{port} ({len(keys)} active key(s)"
                       f"{', open on loopback' if open_access else ''}); web UI at /, API schema at /openapi.json")
@@ -69,10 +77,10 @@ def keys_create(
     from ragtune.serve.keys import KeyStore
 
     try:
-        secret, entry = KeyStore.for_workspace(_workspace(workspace).root).create(
-            user, _split_names(groups), admin=admin, label=label)
+        secret, entry = KeyStore.for_workspace(resolve_workspace(workspace).root).create(
+            user, split_names(groups), admin=admin, label=label)
     except RagtuneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         print(json.dumps({"key": secret, **entry.public()}))
         return
@@ -87,9 +95,9 @@ def keys_list(as_json: JsonOption = False, workspace: WorkspaceOption = None) ->
     from ragtune.serve.keys import KeyStore
 
     try:
-        keys = KeyStore.for_workspace(_workspace(workspace).root).keys()
+        keys = KeyStore.for_workspace(resolve_workspace(workspace).root).keys()
     except RagtuneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         print(json.dumps([k.public() for k in keys], indent=2))
         return
@@ -106,7 +114,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (ragtun
     from ragtune.serve.keys import KeyStore
 
     try:
-        entry = KeyStore.for_workspace(_workspace(workspace).root).revoke(key_id)
+        entry = KeyStore.for_workspace(resolve_workspace(workspace).root).revoke(key_id)
     except RagtuneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     console.print(f"key {entry.id} ({entry.user}) revoked at {entry.revoked}", highlight=False)

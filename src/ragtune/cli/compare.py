@@ -1,5 +1,5 @@
-"""``ragtune compare`` and ``ragtune data raft``: prompt vs RAG vs fine-tuned vs hybrid vs RAFT on
-the same questions, and RAFT training data. Thin wrappers over ``ragtune.decide``."""
+"""``ragtune compare``: prompt vs RAG vs fine-tuned vs hybrid vs RAFT on the same questions. A thin
+wrapper over ``ragtune.decide``."""
 
 from __future__ import annotations
 
@@ -9,49 +9,32 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ragtune.cli_common import (
+from ragtune.cli.common import (
+    BehaviourOption,
+    EvalUserOption,
     JsonOption,
+    NoGoldenOption,
     PrincipalGroupsOption,
+    QuietOption,
+    RaftStyleOption,
+    ReportOption,
+    WithoutGoldenOption,
     WorkspaceOption,
-    _fail,
-    _split_names,
-    _workspace,
     console,
     err_console,
+    fail,
+    raft_config,
+    resolve_workspace,
+    split_names,
 )
-from ragtune.cli_eval import BehaviourOption, EvalUserOption, ReportOption, _print_summary, _progress
-from ragtune.cli_tune import QuietOption, _training_output, data_app
+from ragtune.cli.render import print_summary, progress_display, training_output
 from ragtune.decide.arms import DEFAULT_ARMS
 from ragtune.errors import RagtuneError
 
-LimitOption = Annotated[Optional[int], typer.Option("--limit", min=1, help="Test this many questions (seeded sample).")]
+TestLimitOption = Annotated[Optional[int], typer.Option("--limit", min=1, help="Test this many questions (seeded sample).")]
 TrainLimitOption = Annotated[
     Optional[int], typer.Option("--train-limit", min=1, help="Train on this many questions (seeded sample).")
 ]
-DistractorsOption = Annotated[int, typer.Option("--distractors", min=0, help="RAFT: distractor chunks per example.")]
-NoGoldenOption = Annotated[
-    float, typer.Option("--no-golden", min=0.0, max=1.0, help="RAFT: share of examples without the golden chunk.")
-]
-RaftStyleOption = Annotated[
-    str, typer.Option("--raft-style", help="RAFT answers: quote (the cited source words), cot (quote, then Answer:) "
-                      "or reply (the gold answer as written: whole replies in a house format).")
-]
-WithoutGoldenOption = Annotated[
-    str, typer.Option("--without-golden", help="RAFT examples without the golden chunk teach: refuse or answer.")
-]
-
-
-def _raft_config(distractors: int, no_golden: float, style: str, without_golden: str, seed: int):  # type: ignore[no-untyped-def]
-    from pydantic import ValidationError
-
-    from ragtune.config import format_validation_error
-    from ragtune.tune.raft_config import RaftConfig
-
-    try:
-        return RaftConfig(distractors=distractors, no_golden_share=no_golden, style=style,  # type: ignore[arg-type]
-                          without_golden=without_golden, seed=seed)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise _fail(format_validation_error("RAFT options", exc)) from None
 
 
 def compare_command(
@@ -70,7 +53,7 @@ def compare_command(
     ] = None,
     train: Annotated[bool, typer.Option("--train", help="Fine-tune missing ft/raft models on the training questions now.")] = False,
     name: Annotated[Optional[str], typer.Option("--name", "-n", help="Registry name prefix of trained models.")] = None,
-    limit: LimitOption = None,
+    limit: TestLimitOption = None,
     train_limit: TrainLimitOption = None,
     raft_limit: Annotated[
         Optional[int], typer.Option("--raft-limit", min=1, help="Build RAFT examples from this many training questions.")
@@ -120,44 +103,44 @@ def compare_command(
     from ragtune.types import Principal
 
     if (squad is None) == (evalset is None):
-        raise _fail("give exactly one of --squad, --eval")
-    ws = _workspace(workspace)
+        raise fail("give exactly one of --squad, --eval")
+    ws = resolve_workspace(workspace)
     models = {k: v for k, v in (("ft", ft_model), ("raft", raft_model), ("classifier", classifier_model)) if v}
     try:
         lora = LoraTuneConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
                               max_length=max_length, seed=seed)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if distractors is None:  # RAFT trains on as many sources as the assistant will give the model
         distractors = max(ws.load_config().answer.max_sources - 1, 0)
-    raft = _raft_config(distractors, no_golden, raft_style, without_golden, seed)
+    raft = raft_config(distractors, no_golden, raft_style, without_golden, seed)
     show = not (quiet or as_json)
     try:
         if squad is not None:
             if update_docs or update_evalset or corpus or train_evalset:
-                raise _fail("with --squad the corpus, training questions and update come from the set; "
+                raise fail("with --squad the corpus, training questions and update come from the set; "
                             "--corpus, --train-evalset and --update-* go with --eval")
             data = compare_data.from_squad(squad, ws, test_share=test_share, limit=limit, train_limit=train_limit,
                                            freshness=freshness, seed=seed)
         else:
             assert evalset is not None
             if freshness:
-                raise _fail("--freshness synthesises changes in a SQuAD set; with --eval give --update-docs and --update-evalset")
+                raise fail("--freshness synthesises changes in a SQuAD set; with --eval give --update-docs and --update-evalset")
             data = compare_data.from_evalset(evalset, corpus=corpus, train=train_evalset, limit=limit,
                                              train_limit=train_limit, update_docs=update_docs,
                                              update_evalset=update_evalset, seed=seed)
         for warning in data.warnings:
             err_console.print(f"[yellow]{warning}[/]", highlight=False)
-        options = CompareOptions(arms=parse_arms(_split_names([arms])), models=models, train=train, lora=lora,
-                                 raft=raft, principal=Principal(user, frozenset(_split_names(groups))),
+        options = CompareOptions(arms=parse_arms(split_names([arms])), models=models, train=train, lora=lora,
+                                 raft=raft, principal=Principal(user, frozenset(split_names(groups))),
                                  raft_limit=raft_limit, name=name or data.name, progress=show, behaviour=behaviour,
                                  json_schema=json_schema)
-        with _progress(show) as (track, on_embedded), _training_output():
+        with progress_display(show) as (track, on_embedded), training_output():
             run = run_compare(ws, data, options, track=track, on_embedded=on_embedded,
                               log=(lambda m: err_console.print(m, highlight=False)) if show else (lambda m: None))
         advice = _advice(ws, run, answers)
     except RagtuneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if report is not None:
         from ragtune.decide.report import render_compare_report
 
@@ -166,7 +149,7 @@ def compare_command(
         print(json.dumps({"id": run.id, "kind": run.kind, "dataset": run.dataset, "variants": run.variants,
                           "summary": run.summary, "recommendation": advice.recommendation}, indent=2, default=str))
         return
-    _print_summary(run)
+    print_summary(run)
     _print_extras(run)
     console.print(f"recommendation: [bold]{advice.recommendation}[/] ({advice.evidence}); `ragtune advise` explains it",
                   highlight=False)
@@ -198,52 +181,3 @@ def _print_extras(run: Any) -> None:
                 stale = "–" if f.get("stale") is None else f"{f['stale']:.2f}"
                 console.print(f"  {arm}: new fact {f['answered']:.2f}, old fact {stale} ({f['questions']} questions)",
                               highlight=False)
-
-
-@data_app.command("raft")
-def raft_command(
-    questions: Annotated[Path, typer.Option("--questions", help="SQuAD JSON, or an eval set JSONL (answers optional).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Chat JSONL to write (train it with `ragtune tune lora`).")],
-    corpus: Annotated[
-        Optional[Path], typer.Option("--corpus", help="Documents to draw chunks from [default: the workspace's index].")
-    ] = None,
-    distractors: DistractorsOption = 4,
-    no_golden: NoGoldenOption = 0.2,
-    style: RaftStyleOption = "quote",
-    without_golden: WithoutGoldenOption = "refuse",
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Use this many questions (seeded sample).")] = None,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    user: EvalUserOption = "eval",
-    groups: PrincipalGroupsOption = None,
-    quiet: QuietOption = False,
-    as_json: JsonOption = False,
-    workspace: WorkspaceOption = None,
-) -> None:
-    """RAFT training data: each question with its golden chunk among hard-negative distractors, a
-    share without the golden chunk, and an answer that quotes and cites the source."""
-    from ragtune.decide.raft_data import build_raft_data
-    from ragtune.types import Principal
-
-    ws = _workspace(workspace)
-    config = _raft_config(distractors, no_golden, style, without_golden, seed)
-    show = not (quiet or as_json)
-    try:
-        with _progress(show) as (track, on_embedded):
-            data = build_raft_data(ws, questions, config, corpus=corpus, limit=limit,
-                                   principal=Principal(user, frozenset(_split_names(groups))),
-                                   track=track, on_embedded=on_embedded)
-    except RagtuneError as exc:
-        raise _fail(str(exc)) from None
-    if not data.examples:
-        raise _fail(f"no RAFT example could be made; first reasons: {'; '.join(data.skipped[:3])}")
-    data.write(out)
-    summary = {"out": str(out), "examples": len(data.examples), "with_golden": data.with_golden,
-               "without_golden": len(data.examples) - data.with_golden, "skipped": data.skipped}
-    if as_json:
-        print(json.dumps(summary, indent=2))
-        return
-    console.print(f"wrote {summary['examples']} RAFT examples to {out} ({summary['with_golden']} with the golden chunk, "
-                  f"{summary['without_golden']} without); {len(data.skipped)} question(s) skipped", highlight=False)
-    for reason in data.skipped[:5]:
-        err_console.print(f"[yellow]skipped:[/] {reason}", highlight=False)
-    console.print(f"train it: ragtune tune lora --data {out} --name raft --max-length 2048", highlight=False)

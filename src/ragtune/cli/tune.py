@@ -1,118 +1,114 @@
-"""``ragtune data prepare``, ``ragtune tune lora|classifier|embedder|reader``, ``ragtune models ...`` and
-``ragtune classify``: fine-tuning and the model registry. Thin wrappers over ``ragtune.tune``."""
+"""``ragtune tune retrieval|lora|classifier|embedder|reader``: tune retrieval per corpus, fine-tune
+models and register them. Thin wrappers over ``ragtune.evaluate.tuning`` and ``ragtune.tune``."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.table import Table
 
-from ragtune.cli_common import (
+from ragtune.cli.common import (
+    BeirOption,
+    EvalLimitOption,
+    EvalsetOption,
     JsonOption,
+    LabelColumnOption,
+    QuietOption,
+    SampleSeedOption,
+    SplitFractionsOption,
+    SplitSeedOption,
+    TextColumnOption,
     WorkspaceOption,
-    _fail,
-    _split_names,
-    _workspace,
     console,
     err_console,
+    eval_dataset,
+    fail,
+    load_training_set,
+    resolve_workspace,
+    split_names,
 )
-from ragtune.cli_eval import tune_app
+from ragtune.cli.render import print_excluded, progress_display, training_output
 from ragtune.errors import RagtuneError
 
-data_app = typer.Typer(help="Prepare training data: validate, de-duplicate, split, hash.", no_args_is_help=True)
-models_app = typer.Typer(help="The model registry: trained models, their lineage and stages.", no_args_is_help=True)
+tune_app = typer.Typer(help="Tune ragtune to your data.", no_args_is_help=True)
 
-FormatOption = Annotated[
-    Optional[str], typer.Option("--format", help="chat, instruction or classification [default: from the file]")
-]
-TextColumnOption = Annotated[str, typer.Option("--text-column", help="Column (or JSON field) holding the text.")]
-LabelColumnOption = Annotated[str, typer.Option("--label-column", help="Column (or JSON field) holding the label.")]
-SplitOption = Annotated[str, typer.Option("--split", help="Train, validation and test shares.")]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed of the split (and of training).")]
 NameOption = Annotated[str, typer.Option("--name", "-n", help="Registry name of the trained model.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
 
-def _kind(value: str | None) -> Any:
-    from ragtune.tune.dataset_formats import KINDS
-
-    if value is not None and value not in KINDS:
-        raise _fail(f"--format must be one of {', '.join(KINDS)}, not {value!r}")
-    return value
-
-
-def _load_data(path: Path, kind: str, split: str, seed: int, text_column: str, label_column: str,
-               max_tokens: int | None = None, base: str | None = None, min_per_label: int = 1):  # type: ignore[no-untyped-def]
-    from ragtune.generate.base_model import chat_token_counter
-    from ragtune.tune.dataset_formats import detect_kind
-    from ragtune.tune.prepare import load_training_data, parse_fractions
-
-    options: dict[str, Any] = {}
-    if not path.is_dir():
-        found = kind or detect_kind(path)
-        options = {"fractions": parse_fractions(split), "seed": seed, "text_column": text_column,
-                   "label_column": label_column, "min_per_label": min_per_label}
-        if found != "classification" and base is not None:
-            options.update(count_tokens=chat_token_counter(base), max_tokens=max_tokens)
-    return load_training_data(path, kind, **options)
-
-
-def _print_excluded(data) -> None:  # type: ignore[no-untyped-def]
-    for error in data.errors[:20]:
-        err_console.print(f"[yellow]excluded[/] {data.source}:{error.line}: {error.message}", highlight=False)
-    if len(data.errors) > 20:
-        err_console.print(f"[yellow]… {len(data.errors) - 20} more excluded row(s): see dataset.json[/]")
-
-
-@data_app.command("prepare")
-def prepare_command(
-    source: Annotated[Path, typer.Argument(help="Chat JSONL, instruction JSONL or CSV (text,label).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for train/validation/test.jsonl and dataset.json.")],
-    data_format: FormatOption = None,
-    split: SplitOption = "0.8,0.1,0.1",
-    seed: SeedOption = 0,
-    text_column: TextColumnOption = "text",
-    label_column: LabelColumnOption = "label",
-    base: Annotated[str, typer.Option("--base", help="Model whose chat template and tokenizer measure length.")] = "smollm2-135m",
-    max_tokens: Annotated[int, typer.Option("--max-tokens", help="Exclude conversations longer than this.")] = 2048,
-    min_per_label: Annotated[int, typer.Option("--min-per-label", help="Exclude labels with fewer rows.")] = 1,
-    as_json: JsonOption = False,
-) -> None:
-    """Validate, de-duplicate and split a training set; bad rows are reported by line and left out."""
-    from ragtune.tune.prepare import write_prepared
-
+def _ints(values: list[str] | None, option: str) -> list[int]:
     try:
-        data = _load_data(source, _kind(data_format), split, seed, text_column, label_column, max_tokens, base, min_per_label)
-        write_prepared(data, out)
-    except (RagtuneError, OSError) as exc:
-        raise _fail(str(exc)) from None
-    manifest = data.manifest()
+        return [int(v) for v in split_names(values)]
+    except ValueError:
+        raise fail(f"{option} takes whole numbers, e.g. 128,254") from None
+
+
+@tune_app.command("retrieval")
+def tune_retrieval_command(
+    beir: BeirOption = None,
+    evalset: EvalsetOption = None,
+    split: Annotated[str, typer.Option("--split", help="Held-out BEIR split the result is reported on.")] = "test",
+    dev_split: Annotated[
+        Optional[str], typer.Option("--dev-split", help="BEIR split to tune on; default: half of --split's queries.")
+    ] = None,
+    metric: Annotated[str, typer.Option("--metric", help="What to maximise.")] = "ndcg@10",
+    chunk_tokens: Annotated[
+        Optional[list[str]], typer.Option("--chunk-tokens", help="Chunk sizes to try, e.g. 128,254 (re-indexes each).")
+    ] = None,
+    rerank_depths: Annotated[
+        Optional[list[str]],
+        typer.Option("--rerank-depths", help="rerank_top_n values to try (needs retrieval.rerank_model)."),
+    ] = None,
+    limit: EvalLimitOption = None,
+    seed: SampleSeedOption = 0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the winner, leave ragtune.toml alone.")] = False,
+    as_json: JsonOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Search fusion mode/weights, chunk size and rerank depth on a dev split, report the held-out
+    score and write the winner to ragtune.toml."""
+    from ragtune.evaluate.data import from_beir
+    from ragtune.evaluate.retrieval_metrics import parse_metric
+    from ragtune.evaluate.tuning import split_items, tune_retrieval, write_settings
+
+    ws = resolve_workspace(workspace)
+    try:
+        parse_metric(metric)
+        if beir is not None and dev_split:
+            dev, test = from_beir(beir, dev_split, limit, seed), from_beir(beir, split, None, seed)
+        else:
+            dev, test = split_items(eval_dataset(beir, None, evalset, split, limit, seed, ws, "--beir,--evalset"), 0.5, seed)
+        with progress_display(not as_json) as (track, on_embedded):
+            result = tune_retrieval(ws, dev, test, metric=metric, chunk_sizes=_ints(chunk_tokens, "--chunk-tokens"),
+                                    rerank_depths=_ints(rerank_depths, "--rerank-depths"), track=track, on_embedded=on_embedded)
+        if not dry_run:
+            write_settings(ws.config_path, dict(result.best.overrides))
+    except RagtuneError as exc:
+        raise fail(str(exc)) from None
     if as_json:
-        print(json.dumps(manifest, indent=2, ensure_ascii=False))
+        print(json.dumps({"metric": metric, "best": dict(result.best.overrides), "dev": result.dev_scores,
+                          "test_configured": result.test_configured, "test_tuned": result.test_tuned,
+                          "dev_run": result.dev_run.id, "test_run": result.test_run.id, "written": not dry_run}, indent=2))
         return
-    _print_excluded(data)
-    rows = manifest["splits"]
-    console.print(f"[bold]{data.kind}[/] data from {source}: "
-                  + ", ".join(f"{name} {info['rows']}" for name, info in rows.items())
-                  + f"; {data.duplicates} duplicate(s) removed, {len(data.errors)} row(s) excluded", highlight=False)
-    if "tokens" in data.stats:
-        t = data.stats["tokens"]
-        console.print(f"tokens per example: min {t['min']}, median {t['median']:g}, p95 {t['p95']}, max {t['max']}")
-    if data.labels:
-        console.print(f"{len(data.labels)} labels")
-    console.print(f"sha256 {manifest['sha256']}\nwritten to {out}", highlight=False)
-
-
-def _training_output():  # type: ignore[no-untyped-def]
-    """Trainers print their log lines to stdout; they belong on stderr, beside the progress bars,
-    so stdout carries only the result (and --json stays parseable)."""
-    import contextlib
-    import sys
-
-    return contextlib.redirect_stdout(sys.stderr)
+    table = Table(title=f"{metric} on the dev queries ({result.dev_run.dataset.get('items')})", title_justify="left")
+    table.add_column("setting")
+    table.add_column(metric, justify="right")
+    for name, value in sorted(result.dev_scores.items(), key=lambda kv: -kv[1]):
+        table.add_row(name, f"{value:.4f}", style="bold" if name == result.best.name else None)
+    console.print(table)
+    console.print(
+        f"held-out {metric} ({result.test_run.dataset.get('items')} queries): configured {result.test_configured:.4f} "
+        f"→ tuned {result.test_tuned:.4f}; runs {result.dev_run.id}, {result.test_run.id}", highlight=False,
+    )
+    if dry_run:
+        console.print("dry run: ragtune.toml left as it was")
+    else:
+        written = ", ".join(f"{k} = {v!r}" for k, v in result.best.overrides.items())
+        console.print(f"wrote {written} to {ws.config_path}", highlight=False)
+        if any(k.startswith("chunking.") for k in result.best.overrides):
+            console.print("chunk size changed: re-ingest your documents to apply it (ragtune sync PATH)")
 
 
 def _print_entry(entry, header: str = "registered") -> None:  # type: ignore[no-untyped-def]
@@ -143,8 +139,8 @@ def lora_command(
     merge: Annotated[bool, typer.Option("--merge", help="Also save the merged model as safetensors.")] = False,
     gguf: Annotated[bool, typer.Option("--gguf/--no-gguf", help="Also write a llama.cpp GGUF adapter.")] = True,
     resume: Annotated[bool, typer.Option("--resume/--restart", help="Continue from the last checkpoint of the same run.")] = True,
-    split: SplitOption = "0.8,0.1,0.1",
-    seed: SeedOption = 0,
+    split: SplitFractionsOption = "0.8,0.1,0.1",
+    seed: SplitSeedOption = 0,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
@@ -159,16 +155,16 @@ def lora_command(
                                 max_length=max_length, precision=precision, eval_steps=eval_steps,  # type: ignore[arg-type]
                                 early_stopping_patience=patience, merge=merge, gguf=gguf, seed=seed)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
-        prepared = _load_data(data, None, split, seed, "text", "label", max_length, base)
+        prepared = load_training_set(data, None, split, seed, "text", "label", max_length, base)
         if not as_json:
-            _print_excluded(prepared)
-        with _training_output():
-            entry, result = tune_lora(_workspace(workspace), prepared, name, config, resume=resume,
+            print_excluded(prepared)
+        with training_output():
+            entry, result = tune_lora(resolve_workspace(workspace), prepared, name, config, resume=resume,
                                       progress=not (quiet or as_json))
     except RagtuneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(entry.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -193,8 +189,8 @@ def classifier_command(
     baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also score frozen embeddings.")] = True,
     text_column: TextColumnOption = "text",
     label_column: LabelColumnOption = "label",
-    split: SplitOption = "0.8,0.1,0.1",
-    seed: SeedOption = 0,
+    split: SplitFractionsOption = "0.8,0.1,0.1",
+    seed: SplitSeedOption = 0,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
@@ -208,20 +204,20 @@ def classifier_command(
         config = ClassifierTuneConfig(base=base, method=method, shots=shots, epochs=epochs,  # type: ignore[arg-type]
                                       learning_rate=learning_rate, batch_size=batch_size, seed=seed, baseline=baseline)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         fractions = split if test is None else _no_test_share(split)
-        data = _load_data(train, "classification", fractions, seed, text_column, label_column)
+        data = load_training_set(train, "classification", fractions, seed, text_column, label_column)
         if test is not None:
-            held = _load_data(test, "classification", "0,0,1", seed, text_column, label_column)
+            held = load_training_set(test, "classification", "0,0,1", seed, text_column, label_column)
             data.splits["test"] = held.splits["test"]
             data.source = f"{data.source} + {held.source}"
         if not as_json:
-            _print_excluded(data)
-        with _training_output():
-            entry, result = tune_classifier(_workspace(workspace), data, name, config, progress=not (quiet or as_json))
+            print_excluded(data)
+        with training_output():
+            entry, result = tune_classifier(resolve_workspace(workspace), data, name, config, progress=not (quiet or as_json))
     except RagtuneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(entry.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -254,7 +250,7 @@ def embedder_command(
     held_out: Annotated[float, typer.Option("--held-out", help="Share of queries scored before/after, not trained on.")] = 0.1,
     reindex: Annotated[Optional[list[Path]], typer.Option("--reindex", help="Re-index these paths with the new embedder.")] = None,
     groups: Annotated[Optional[list[str]], typer.Option("--groups", "-g", help="Groups for --reindex, as at ingest.")] = None,
-    seed: SeedOption = 0,
+    seed: SplitSeedOption = 0,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
@@ -264,18 +260,18 @@ def embedder_command(
     from ragtune.tune.api import tune_embedder
     from ragtune.tune.embedder_config import EmbedderTuneConfig
 
-    ws = _workspace(workspace)
+    ws = resolve_workspace(workspace)
     if sum(x is not None for x in (beir, pairs_file, generate)) != 1:
-        raise _fail("give exactly one source of pairs: --beir, --pairs or --generate")
+        raise fail("give exactly one source of pairs: --beir, --pairs or --generate")
     try:
         config = EmbedderTuneConfig(base=base, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
                                     held_out=held_out, seed=seed)
         pairs, source = _embedder_pairs(ws, beir, beir_split, pairs_file, generate, corpus, seed, quiet or as_json)
-        with _training_output():
+        with training_output():
             entry = tune_embedder(ws, pairs, name, config, source=source, progress=not (quiet or as_json))
-        report = rebuild(ws, entry.ref, reindex, groups=_split_names(groups)) if reindex else None
+        report = rebuild(ws, entry.ref, reindex, groups=split_names(groups)) if reindex else None
     except RagtuneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         print(json.dumps({**entry.to_dict(), "reindexed": report.to_dict() if report else None}, indent=2, ensure_ascii=False))
         return
@@ -306,7 +302,7 @@ def reader_command(
     max_length: Annotated[int, typer.Option("--max-length", help="Tokens of question + candidate.")] = 256,
     validation: Annotated[float, typer.Option(
         "--validation", help="Share of questions scored before/after, not trained on.")] = 0.1,
-    seed: SeedOption = 0,
+    seed: SplitSeedOption = 0,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
@@ -317,17 +313,17 @@ def reader_command(
     from ragtune.tune.reader_config import ReaderTuneConfig
 
     if name and name_option and name != name_option:
-        raise _fail(f"two names given: {name!r} and --name {name_option!r}")
+        raise fail(f"two names given: {name!r} and --name {name_option!r}")
     name = name or name_option
     if not name:
-        raise _fail("give the reader a name: ragtune tune reader NAME --squad FILE | --evalset FILE | --beir DIR")
-    ws = _workspace(workspace)
+        raise fail("give the reader a name: ragtune tune reader NAME --squad FILE | --evalset FILE | --beir DIR")
+    ws = resolve_workspace(workspace)
     try:
         config = ReaderTuneConfig(base=base, negatives=negatives, negative_depth=negative_depth, epochs=epochs, max_steps=max_steps,
                                   learning_rate=learning_rate, batch_size=batch_size, max_length=max_length,
                                   validation=validation, seed=seed)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     try:
         with _status("building training examples", quiet or as_json):
             data = reader_data(ws, config, squad=squad, evalset=evalset, corpus=corpus or (), beir=beir,
@@ -339,10 +335,10 @@ def reader_command(
                 err_console.print(f"[yellow]… {len(data.skipped) - 10} more question(s) skipped[/]")
             err_console.print(f"{len(data.examples)} question(s) with a positive and up to {negatives} hard negatives",
                               highlight=False)
-        with _training_output():
+        with training_output():
             entry, result = tune_reader(ws, data, name, config, progress=not (quiet or as_json))
     except RagtuneError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         print(json.dumps({**entry.to_dict(), "skipped": data.skipped}, indent=2, ensure_ascii=False))
         return
@@ -369,7 +365,7 @@ def _embedder_pairs(ws, beir, beir_split, pairs_file, generate, corpus, seed, qu
             err_console.print(f"[yellow]excluded[/] {pairs_file}:{error.line}: {error.message}", highlight=False)
         return pairs, {"path": str(pairs_file)}
     if not corpus:
-        raise _fail("--generate needs --corpus: the documents to write questions for")
+        raise fail("--generate needs --corpus: the documents to write questions for")
     from ragtune.generate.base import GenerationOptions, Message, complete
     from ragtune.generate.factory import build_llm
 
@@ -392,119 +388,3 @@ def _status(message: str, quiet: bool):  # type: ignore[no-untyped-def]
     from contextlib import nullcontext
 
     return nullcontext() if quiet else err_console.status(message)
-
-
-@models_app.command("list")
-def models_list(
-    name: Annotated[Optional[str], typer.Argument(help="Only this model's versions.")] = None,
-    as_json: JsonOption = False,
-    workspace: WorkspaceOption = None,
-) -> None:
-    """Registered models: version, kind, stage, base model, data hash and held-out scores."""
-    from ragtune.tune.api import registry
-
-    try:
-        entries, problems = registry(_workspace(workspace)).list(name)
-    except RagtuneError as exc:
-        raise _fail(str(exc)) from None
-    for problem in problems:
-        err_console.print(f"[red]warning:[/] {problem}", highlight=False)
-    if as_json:
-        print(json.dumps([e.to_dict() for e in entries], indent=2, ensure_ascii=False))
-    elif not entries:
-        console.print("no models registered yet: train one with `ragtune tune lora|classifier|embedder|reader`")
-    else:
-        table = Table("model", "kind", "stage", "base", "data", "created", "held-out")
-        for e in entries:
-            scores = ", ".join(f"{k} {v}" for k, v in list(e.metrics.items())[:3] if not isinstance(v, (list, dict)))
-            stage = f"[bold green]{e.stage}[/]" if e.stage == "production" else e.stage
-            table.add_row(e.ref, e.kind, stage, e.base_model, e.data.get("sha256", "")[:12], e.created_at[:19], scores)
-        console.print(table)
-    if problems:
-        raise typer.Exit(1)
-
-
-@models_app.command("show")
-def models_show(ref: Annotated[str, typer.Argument(help="name@v3, name@production, name@latest or name.")],
-                workspace: WorkspaceOption = None) -> None:
-    """Everything the registry knows about one version: lineage, metrics, artifacts, stage history."""
-    from ragtune.tune.api import registry
-
-    try:
-        entry = registry(_workspace(workspace)).get(ref)
-    except RagtuneError as exc:
-        raise _fail(str(exc)) from None
-    data = entry.to_dict()
-    data["path"] = str(entry.path)
-    print(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-@models_app.command("promote")
-def models_promote(
-    ref: Annotated[str, typer.Argument(help="The version to promote, e.g. name@v3.")],
-    stage: Annotated[str, typer.Option("--stage", help="candidate, production or archived.")] = "production",
-    workspace: WorkspaceOption = None,
-) -> None:
-    """Move a version to a stage; a new production version archives the previous one."""
-    from ragtune.tune.api import registry
-
-    try:
-        entry, replaced = registry(_workspace(workspace)).promote(ref, stage)
-    except RagtuneError as exc:
-        raise _fail(str(exc)) from None
-    console.print(f"{entry.ref} is now {entry.stage}" + (f"; {replaced.ref} archived" if replaced else ""), highlight=False)
-
-
-@models_app.command("rollback")
-def models_rollback(name: Annotated[str, typer.Argument(help="Model name.")], workspace: WorkspaceOption = None) -> None:
-    """Put the previous production version back in production (the current one is archived)."""
-    from ragtune.tune.api import registry
-
-    try:
-        restored, retired = registry(_workspace(workspace)).rollback(name)
-    except RagtuneError as exc:
-        raise _fail(str(exc)) from None
-    console.print(f"{restored.ref} is production again; {retired.ref} archived", highlight=False)
-
-
-@models_app.command("delete")
-def models_delete(
-    ref: Annotated[str, typer.Argument(help="The version to delete, e.g. name@v1.")],
-    force: Annotated[bool, typer.Option("--force", help="Delete even a production version.")] = False,
-    workspace: WorkspaceOption = None,
-) -> None:
-    """Delete a version and its files."""
-    from ragtune.tune.api import registry
-
-    try:
-        entry = registry(_workspace(workspace)).delete(ref, force=force)
-    except RagtuneError as exc:
-        raise _fail(str(exc)) from None
-    console.print(f"deleted {entry.ref}", highlight=False)
-
-
-def classify_command(
-    texts: Annotated[list[str], typer.Argument(help="Text(s) to classify.")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Registry reference of a classifier.")],
-    top: Annotated[int, typer.Option("--top", min=1, help="Show this many labels per text.")] = 1,
-    as_json: JsonOption = False,
-    workspace: WorkspaceOption = None,
-) -> None:
-    """Label text with a fine-tuned classifier from the registry."""
-    from ragtune.tune.api import classify
-
-    try:
-        entry, predictions = classify(_workspace(workspace), model, texts)
-    except RagtuneError as exc:
-        raise _fail(str(exc)) from None
-    rows = []
-    for text, prediction in zip(texts, predictions):
-        ranked = sorted(prediction.scores.items(), key=lambda kv: -kv[1])[:top]
-        rows.append({"text": text, "label": prediction.label, "score": round(prediction.score, 4),
-                     "top": [{"label": k, "score": round(v, 4)} for k, v in ranked]})
-    if as_json:
-        print(json.dumps({"model": entry.ref, "predictions": rows}, indent=2, ensure_ascii=False))
-        return
-    for row in rows:
-        shown = ", ".join(f"{t['label']} {t['score']:.2f}" for t in row["top"])
-        console.print(f"[bold]{row['label']}[/]  {shown}  [dim]{row['text']}[/]", highlight=False)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from ragtune.cli_common import JsonOption, WorkspaceOption, _fail, _workspace, console, err_console
+from ragtune.cli.common import JsonOption, WorkspaceOption, console, err_console, fail, resolve_workspace
 from ragtune.config import RagtuneConfig
 from ragtune.decide.advisor import Advice, Measured, advise, latest_compare_run, measured_from_run
 from ragtune.decide.advisor_config import Questionnaire, load_questionnaire, workspace_cost_model
@@ -113,13 +113,13 @@ def advise_command(
 
     Measurements of the latest compare run, when there is one, replace the cost model's assumptions.
     """
-    ws = _workspace(workspace)
+    ws = resolve_workspace(workspace)
     try:
         questionnaire = _questionnaire(answers)
         costs_model = workspace_cost_model(RagtuneConfig.load(ws.config_path), costs)
         advice = advise(questionnaire, costs_model, _measured(ws, compare, no_measured))
     except RagtuneError as exc:
-        raise _fail(escape(str(exc))) from None
+        raise fail(escape(str(exc))) from None
     if as_json:
         print(json.dumps({**advice.to_dict(), "answers": questionnaire.model_dump()}, indent=2, ensure_ascii=False))
         return
