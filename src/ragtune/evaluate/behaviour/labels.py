@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from ragtune.evaluate.behaviour.format_check import parse_json_answer
+
 KEYS = ("label", "category", "queue", "team", "intent", "route")
 _LINE = re.compile(r"(?im)^[\s*_#>-]*(?:label|category|queue|team|route|routing|intent)\s*[:=-]\s*[*_\"'`]*([^\n*_\"'`]+)")
 
@@ -32,8 +34,6 @@ def _match(value: object, labels: Sequence[str]) -> str | None:
 
 
 def stated_label(text: str, labels: Sequence[str], field: str = "label") -> str | None:
-    from ragtune.evaluate.behaviour.format_check import parse_json_answer
-
     try:
         value = parse_json_answer(text)
     except ValueError:
