@@ -2,11 +2,8 @@
 
 Documents, chunks, access rows and full-text postings change in one SQLite transaction, so a
 reader (in this or another process) sees a document either before or after a write, never half.
-The vector index is derived: each chunk row keeps its float32 vector and its position
-(``vec_pos``) in the vector index, and the index file is stamped with the SQLite generation it
-reflects. After a crash the file is simply behind; opening catches it up from the rows.
-Positions only grow within an *epoch*; compaction renumbers them, starts a new epoch and a new
-file, so a stale file can never be matched with renumbered rows.
+The vector index is derived from the rows (``sqlite_vectors.DerivedVectors``): after a crash its
+file is simply behind, and the next read catches it up.
 """
 
 from __future__ import annotations
@@ -15,10 +12,8 @@ import json
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,6 +34,7 @@ from ragtune.index.base import (
     record_hash,
 )
 from ragtune.index.keyword import fts_query
+from ragtune.index.sqlite_vectors import DerivedVectors
 from ragtune.index.vectors import AnnConfig, VectorIndex
 from ragtune.types import AccessList, Document, Heading, Principal, content_hash
 
@@ -60,15 +56,6 @@ def principal_keys(principal: Principal) -> list[str]:
 
 def _access_keys(access: AccessList) -> list[str]:
     return sorted({f"u:{u}" for u in access.allowed_users} | {f"g:{g}" for g in access.allowed_groups})
-
-
-@dataclass(slots=True)
-class _Positions:
-    """Which chunk sits at each vector position, as of one store generation."""
-
-    generation: int
-    doc: np.ndarray  # document rowid per position; -1 where the position is dead
-    chunk: np.ndarray  # chunk rowid per position
 
 
 class SqliteStore:
@@ -111,11 +98,7 @@ class SqliteStore:
                 "vectors from different models cannot be compared. Set [embedder] back, or delete "
                 "the index folder and ingest again."
             )
-        self._vectors: VectorIndex | None = None
-        self._epoch = -1
-        self._positions: _Positions | None = None
-        self._masks: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._dirty = False
+        self._derived = DerivedVectors(self.folder, self.dimension, self.ann_config)
 
     # -- setup --------------------------------------------------------------------------------
     def _require_fts5(self) -> None:
@@ -183,72 +166,16 @@ class SqliteStore:
                 self._db.execute("COMMIT")
 
     # -- the vector index (derived) ------------------------------------------------------------
-    def _vector_file(self, epoch: int) -> Path:
-        return self.folder / f"vectors-e{epoch}.faiss"
-
     def _sync_vectors(self) -> VectorIndex:
-        """Bring the in-memory vector index level with the rows. Call inside a transaction."""
-        epoch = int(self._meta("epoch"))
-        next_pos = int(self._meta("next_pos"))
-        if self._vectors is None or self._epoch != epoch or self._vectors.ntotal > next_pos:
-            self._vectors, self._epoch = self._load_vectors(epoch, next_pos), epoch
-        if self._vectors.ntotal < next_pos:
-            self._append_from_rows(self._vectors, next_pos)
-            self._dirty = True
-        return self._vectors
-
-    def _load_vectors(self, epoch: int, next_pos: int) -> VectorIndex:
-        path = self._vector_file(epoch)
-        if path.exists():
-            try:
-                loaded = VectorIndex.load(path, self.dimension, self.ann_config)
-                if loaded.ntotal <= next_pos:
-                    return loaded
-            except Exception:  # unreadable derived file: rebuild it from the rows below
-                pass
-        return VectorIndex(self.dimension, self.ann_config)
-
-    def _append_from_rows(self, index: VectorIndex, next_pos: int, batch: int = 50_000) -> None:
-        start = index.ntotal
-        while start < next_pos:
-            stop = min(next_pos, start + batch)
-            block = np.zeros((stop - start, self.dimension), np.float32)  # dead positions stay zero
-            rows = self._db.execute(
-                "SELECT vec_pos, embedding FROM chunks WHERE vec_pos >= ? AND vec_pos < ?", (start, stop)
-            )
-            for pos, blob in rows:
-                block[pos - start] = np.frombuffer(blob, dtype=np.float32)
-            index.add(block)
-            start = stop
-
-    def _positions_now(self, generation: int) -> _Positions:
-        if self._positions is not None and self._positions.generation == generation:
-            return self._positions
-        vectors = self._sync_vectors()
-        n = vectors.ntotal
-        doc = np.full(n, -1, dtype=np.int64)
-        chunk = np.full(n, -1, dtype=np.int64)
-        rows = np.array(self._db.execute("SELECT vec_pos, doc, rowid FROM chunks").fetchall(), dtype=np.int64)
-        if len(rows):
-            doc[rows[:, 0]] = rows[:, 1]
-            chunk[rows[:, 0]] = rows[:, 2]
-        self._positions = _Positions(generation, doc, chunk)
-        self._masks.clear()
-        return self._positions
+        """The vector index level with the rows. Call inside a transaction."""
+        return self._derived.sync(self._db, int(self._meta("epoch")), int(self._meta("next_pos")))
 
     def flush(self) -> None:
         """Persist the vector index if it changed (it is always recoverable from the rows)."""
         with self._snapshot():
-            vectors = self._sync_vectors()
+            self._sync_vectors()
             generation = int(self._meta("generation"))
-        if self._dirty or vectors.generation != generation:
-            vectors.generation = generation
-            vectors.save(self._vector_file(self._epoch), {"generation": generation, "epoch": self._epoch})
-            self._dirty = False
-            for old in self.folder.glob("vectors-e*.faiss"):
-                if old != self._vector_file(self._epoch):
-                    old.unlink(missing_ok=True)
-                    old.with_suffix(".json").unlink(missing_ok=True)
+        self._derived.persist(generation)
 
     # -- reads used by ingest -----------------------------------------------------------------
     def states(self, document_ids: Iterable[str]) -> dict[str, DocumentState]:
@@ -337,8 +264,7 @@ class SqliteStore:
             if expected != next_pos:
                 raise IndexCorruptError(f"{self.path}: vector positions out of step ({expected} != {next_pos})")
         # Committed: only now may the in-memory index grow (a rollback must leave it untouched).
-        vectors.add(np.concatenate(added) if added else np.zeros((0, self.dimension), np.float32))
-        self._dirty = True
+        self._derived.committed(vectors, np.concatenate(added) if added else np.zeros((0, self.dimension), np.float32))
 
     def _put_document(self, db: sqlite3.Connection, write: DocumentWrite) -> int:
         document = write.document
@@ -436,8 +362,7 @@ class SqliteStore:
             db.execute("UPDATE chunks SET vec_pos = -1 - vec_pos")
             self._set_meta("next_pos", len(order))
             self._set_meta("epoch", int(self._meta("epoch")) + 1)
-        self._vectors = None
-        self._positions = None
+        self._derived.reset()
         self.flush()
         return True
 
@@ -451,21 +376,6 @@ class SqliteStore:
         )
         return sql, [*keys, *params]
 
-    def _mask(self, positions: _Positions, visible: tuple[str, list[Any]]) -> np.ndarray:
-        """Positions whose document is in ``visible`` (the SQL of ``_visible_docs_sql``)."""
-        sql, params = visible
-        key = (positions.generation, sql, tuple(params))
-        mask = self._masks.get(key)
-        if mask is None:
-            docs = np.array([r[0] for r in self._db.execute(sql, params)], dtype=np.int64)
-            mask = np.isin(positions.doc, docs) if len(docs) else np.zeros(len(positions.doc), bool)
-            self._masks[key] = mask
-            if len(self._masks) > 64:
-                self._masks.popitem(last=False)
-        else:
-            self._masks.move_to_end(key)
-        return mask
-
     def search(self, request: SearchRequest) -> SearchResults:
         if request.vector is not None and np.asarray(request.vector).shape != (self.dimension,):
             raise ValueError(f"query vector has shape {np.asarray(request.vector).shape}, expected ({self.dimension},)")
@@ -476,9 +386,11 @@ class SqliteStore:
             generation = int(self._meta("generation"))
             dense: list[tuple[int, float]] = []
             if request.vector is not None:
-                positions = self._positions_now(generation)
-                mask = self._mask(positions, visible)
-                found, scores = self._vectors.search(request.vector, request.k, mask, exact=request.exact)
+                positions = self._derived.positions(
+                    db, generation, int(self._meta("epoch")), int(self._meta("next_pos"))
+                )
+                mask = self._derived.mask(db, positions, visible)
+                found, scores = self._derived.index.search(request.vector, request.k, mask, exact=request.exact)
                 dense = [(int(positions.chunk[p]), float(s)) for p, s in zip(found, scores)]
             keyword: list[tuple[int, float]] = []
             match = fts_query(request.text) if request.text else None
@@ -596,14 +508,7 @@ class SqliteStore:
             chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
             generation = int(self._meta("generation"))
             epoch = int(self._meta("epoch"))
-        stamp_path = self._vector_file(epoch).with_suffix(".json")
-        ann_generation, kind = -1, "none (rebuilt from the rows on first search)"
-        if stamp_path.exists():
-            stamp = json.loads(stamp_path.read_text())
-            ann_generation, kind = (
-                int(stamp.get("generation", -1)),
-                f"{stamp.get('kind')} ({stamp.get('ntotal')} vectors)",
-            )
+        ann_generation, kind = self._derived.stamp(epoch)
         return StoreStatus(
             documents, chunks, self.embedder, self.dimension, generation, kind, ann_generation, str(self.folder)
         )
@@ -641,15 +546,7 @@ class SqliteStore:
             ).fetchone()[0]
             if bad_size:
                 problems.append(f"{bad_size} chunk(s) have a vector of the wrong size")
-            vectors = self._sync_vectors()
-            if vectors.ntotal != next_pos:
-                problems.append(f"vector index holds {vectors.ntotal} positions, rows reach {next_pos}")
-            else:
-                stored = vectors.vectors()
-                for pos, blob in db.execute("SELECT vec_pos, embedding FROM chunks"):
-                    if not np.array_equal(stored[pos], np.frombuffer(blob, dtype=np.float32)):
-                        problems.append(f"vector at position {pos} differs from its chunk row")
-                        break
+            problems.extend(self._derived.problems(db, int(self._meta("epoch")), next_pos))
         return problems
 
     def close(self) -> None:
