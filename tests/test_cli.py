@@ -209,3 +209,15 @@ def test_groups_help_says_what_groups_does_in_each_command(tmp_path: Path) -> No
         done = run(command, "--help", cwd=tmp_path)
         assert done.returncode == 0, done.stderr
         assert meaning in " ".join(done.stdout.split()), (command, done.stdout)
+
+
+def test_tune_options_default_to_the_settings_model_and_invalid_ones_name_the_field(tmp_path: Path) -> None:
+    """``tune`` commands take their defaults from the settings model they fill (stated once), and
+    a value the model refuses exits 2 naming the field, before any data is read or model loaded."""
+    from ragtune.tune.classifier_config import ClassifierTuneConfig
+
+    shown = " ".join(run("tune", "classifier", "--help", cwd=tmp_path).stdout.split())
+    assert f"--lr <float> [default: {ClassifierTuneConfig().learning_rate}]" in shown, shown
+    done = run("tune", "classifier", "--train", "missing.csv", "--name", "c", "--epochs", "0", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "epochs: Input should be greater than 0" in done.stderr, done.stderr

@@ -7,12 +7,16 @@ group uses stays in that group's module."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Optional, TypeVar
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 
+from ragtune.config import format_validation_error
 from ragtune.workspace import WORKSPACE_ENV, Workspace
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -46,6 +50,20 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` on stderr; ``raise fail(...)`` exits with ``code``."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
     return typer.Exit(code)
+
+
+def config_default(model: type[BaseModel], field: str) -> Any:
+    """The default of ``model.field``. A command that fills a settings model takes its option
+    defaults from the model, so a default is stated once and ``--help`` shows the real one."""
+    return model.model_fields[field].get_default(call_default_factory=True)
+
+
+def build_config(model: type[SettingsT], what: str, **values: Any) -> SettingsT:
+    """``model(**values)``; invalid options exit with each field's reason, naming ``what``."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        raise fail(format_validation_error(what, exc)) from None
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
@@ -130,13 +148,7 @@ def load_training_set(  # type: ignore[no-untyped-def]
 
 def raft_config(distractors: int, no_golden: float, style: str, without_golden: str, seed: int):  # type: ignore[no-untyped-def]
     """The RAFT settings of ``data raft`` and ``compare``; invalid ones exit with the reason."""
-    from pydantic import ValidationError
-
-    from ragtune.config import format_validation_error
     from ragtune.tune.raft_config import RaftConfig
 
-    try:
-        return RaftConfig(distractors=distractors, no_golden_share=no_golden, style=style,  # type: ignore[arg-type]
-                          without_golden=without_golden, seed=seed)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        raise fail(format_validation_error("RAFT options", exc)) from None
+    return build_config(RaftConfig, "RAFT options", distractors=distractors, no_golden_share=no_golden, style=style,
+                        without_golden=without_golden, seed=seed)

@@ -20,6 +20,8 @@ from ragtune.cli.common import (
     ReportOption,
     WithoutGoldenOption,
     WorkspaceOption,
+    build_config,
+    config_default,
     console,
     err_console,
     fail,
@@ -30,6 +32,7 @@ from ragtune.cli.common import (
 from ragtune.cli.render import print_summary, progress_display, training_output
 from ragtune.decide.arms import DEFAULT_ARMS
 from ragtune.errors import RagtuneError
+from ragtune.tune.lora_config import LoraTuneConfig
 
 TestLimitOption = Annotated[Optional[int], typer.Option("--limit", min=1, help="Test this many questions (seeded sample).")]
 TrainLimitOption = Annotated[
@@ -67,9 +70,9 @@ def compare_command(
         Optional[Path], typer.Option("--update-evalset", help="Questions whose answers are the changed facts.")
     ] = None,
     epochs: Annotated[float, typer.Option("--epochs", help="Training epochs (with --train).")] = 1.0,
-    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop training after N steps (-1: all epochs).")] = -1,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Training batch size.")] = 4,
-    learning_rate: Annotated[float, typer.Option("--lr", help="Training learning rate.")] = 5e-4,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop training after N steps (-1: all epochs).")] = config_default(LoraTuneConfig, "max_steps"),
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Training batch size.")] = config_default(LoraTuneConfig, "batch_size"),
+    learning_rate: Annotated[float, typer.Option("--lr", help="Training learning rate.")] = config_default(LoraTuneConfig, "learning_rate"),
     max_length: Annotated[int, typer.Option("--max-length", help="Training tokens per example; longer are left out.")] = 2048,
     distractors: Annotated[
         Optional[int],
@@ -99,18 +102,14 @@ def compare_command(
     from ragtune.decide import compare_data
     from ragtune.decide.arms import parse_arms
     from ragtune.decide.compare import CompareOptions, run_compare
-    from ragtune.tune.lora_config import LoraTuneConfig
     from ragtune.types import Principal
 
     if (squad is None) == (evalset is None):
         raise fail("give exactly one of --squad, --eval")
     ws = resolve_workspace(workspace)
     models = {k: v for k, v in (("ft", ft_model), ("raft", raft_model), ("classifier", classifier_model)) if v}
-    try:
-        lora = LoraTuneConfig(epochs=epochs, max_steps=max_steps, batch_size=batch_size, learning_rate=learning_rate,
-                              max_length=max_length, seed=seed)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    lora = build_config(LoraTuneConfig, "compare training options", epochs=epochs, max_steps=max_steps,
+                        batch_size=batch_size, learning_rate=learning_rate, max_length=max_length, seed=seed)
     if distractors is None:  # RAFT trains on as many sources as the assistant will give the model
         distractors = max(ws.load_config().answer.max_sources - 1, 0)
     raft = raft_config(distractors, no_golden, raft_style, without_golden, seed)

@@ -22,6 +22,8 @@ from ragtune.cli.common import (
     SplitSeedOption,
     TextColumnOption,
     WorkspaceOption,
+    build_config,
+    config_default,
     console,
     err_console,
     eval_dataset,
@@ -32,6 +34,10 @@ from ragtune.cli.common import (
 )
 from ragtune.cli.render import print_excluded, progress_display, training_output
 from ragtune.errors import RagtuneError
+from ragtune.tune.classifier_config import ClassifierTuneConfig
+from ragtune.tune.embedder_config import EmbedderTuneConfig
+from ragtune.tune.lora_config import LoraTuneConfig
+from ragtune.tune.reader_config import ReaderTuneConfig
 
 tune_app = typer.Typer(help="Tune ragtune to your data.", no_args_is_help=True)
 
@@ -124,20 +130,20 @@ def _print_entry(entry, header: str = "registered") -> None:  # type: ignore[no-
 def lora_command(
     data: Annotated[Path, typer.Option("--data", "-d", help="A prepared folder or a chat/instruction JSONL file.")],
     name: NameOption,
-    base: Annotated[str, typer.Option("--base", help="Bundled LLM, .gguf file or HF model folder.")] = "smollm2-135m",
-    rank: Annotated[int, typer.Option("--rank", "-r", min=1)] = 16,
-    alpha: Annotated[float, typer.Option("--alpha")] = 32.0,
-    epochs: Annotated[float, typer.Option("--epochs")] = 3.0,
-    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = -1,
-    learning_rate: Annotated[float, typer.Option("--lr")] = 5e-4,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 4,
-    accumulation: Annotated[int, typer.Option("--grad-accum", min=1)] = 1,
-    max_length: Annotated[int, typer.Option("--max-length", help="Tokens per example; longer ones are cut.")] = 512,
-    precision: Annotated[str, typer.Option("--precision", help="auto, fp32 or bf16.")] = "auto",
-    eval_steps: Annotated[int, typer.Option("--eval-steps", help="Validate and checkpoint every N steps.")] = 20,
-    patience: Annotated[int, typer.Option("--patience", help="Early stopping: evaluations without improvement.")] = 3,
-    merge: Annotated[bool, typer.Option("--merge", help="Also save the merged model as safetensors.")] = False,
-    gguf: Annotated[bool, typer.Option("--gguf/--no-gguf", help="Also write a llama.cpp GGUF adapter.")] = True,
+    base: Annotated[str, typer.Option("--base", help="Bundled LLM, .gguf file or HF model folder.")] = config_default(LoraTuneConfig, "base"),
+    rank: Annotated[int, typer.Option("--rank", "-r", min=1)] = config_default(LoraTuneConfig, "rank"),
+    alpha: Annotated[float, typer.Option("--alpha")] = config_default(LoraTuneConfig, "alpha"),
+    epochs: Annotated[float, typer.Option("--epochs")] = config_default(LoraTuneConfig, "epochs"),
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = config_default(LoraTuneConfig, "max_steps"),
+    learning_rate: Annotated[float, typer.Option("--lr")] = config_default(LoraTuneConfig, "learning_rate"),
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = config_default(LoraTuneConfig, "batch_size"),
+    accumulation: Annotated[int, typer.Option("--grad-accum", min=1)] = config_default(LoraTuneConfig, "gradient_accumulation"),
+    max_length: Annotated[int, typer.Option("--max-length", help="Tokens per example; longer ones are cut.")] = config_default(LoraTuneConfig, "max_length"),
+    precision: Annotated[str, typer.Option("--precision", help="auto, fp32 or bf16.")] = config_default(LoraTuneConfig, "precision"),
+    eval_steps: Annotated[int, typer.Option("--eval-steps", help="Validate and checkpoint every N steps.")] = config_default(LoraTuneConfig, "eval_steps"),
+    patience: Annotated[int, typer.Option("--patience", help="Early stopping: evaluations without improvement.")] = config_default(LoraTuneConfig, "early_stopping_patience"),
+    merge: Annotated[bool, typer.Option("--merge", help="Also save the merged model as safetensors.")] = config_default(LoraTuneConfig, "merge"),
+    gguf: Annotated[bool, typer.Option("--gguf/--no-gguf", help="Also write a llama.cpp GGUF adapter.")] = config_default(LoraTuneConfig, "gguf"),
     resume: Annotated[bool, typer.Option("--resume/--restart", help="Continue from the last checkpoint of the same run.")] = True,
     split: SplitFractionsOption = "0.8,0.1,0.1",
     seed: SplitSeedOption = 0,
@@ -147,15 +153,11 @@ def lora_command(
 ) -> None:
     """LoRA fine-tune of a causal LM (PEFT + TRL SFT, loss on the answers only); registers the adapter."""
     from ragtune.tune.api import tune_lora
-    from ragtune.tune.lora_config import LoraTuneConfig
 
-    try:
-        config = LoraTuneConfig(base=base, rank=rank, alpha=alpha, epochs=epochs, max_steps=max_steps,
-                                learning_rate=learning_rate, batch_size=batch_size, gradient_accumulation=accumulation,
-                                max_length=max_length, precision=precision, eval_steps=eval_steps,  # type: ignore[arg-type]
-                                early_stopping_patience=patience, merge=merge, gguf=gguf, seed=seed)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    config = build_config(LoraTuneConfig, "tune lora options", base=base, rank=rank, alpha=alpha, epochs=epochs,
+                          max_steps=max_steps, learning_rate=learning_rate, batch_size=batch_size,
+                          gradient_accumulation=accumulation, max_length=max_length, precision=precision,
+                          eval_steps=eval_steps, early_stopping_patience=patience, merge=merge, gguf=gguf, seed=seed)
     try:
         prepared = load_training_set(data, None, split, seed, "text", "label", max_length, base)
         if not as_json:
@@ -180,13 +182,13 @@ def classifier_command(
     train: Annotated[Path, typer.Option("--train", help="A prepared folder, or a CSV/JSONL of text and label.")],
     name: NameOption,
     test: Annotated[Optional[Path], typer.Option("--test", help="Score on this file instead of the test split.")] = None,
-    base: Annotated[str, typer.Option("--base", help="Bundled embedder or a local encoder folder.")] = "all-MiniLM-L6-v2",
-    method: Annotated[str, typer.Option("--method", help="auto, finetune or setfit.")] = "auto",
-    shots: Annotated[Optional[int], typer.Option("--shots", min=1, help="Few-shot: train on N examples per label.")] = None,
-    epochs: Annotated[float, typer.Option("--epochs")] = 4.0,
-    learning_rate: Annotated[float, typer.Option("--lr")] = 3e-4,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
-    baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also score frozen embeddings.")] = True,
+    base: Annotated[str, typer.Option("--base", help="Bundled embedder or a local encoder folder.")] = config_default(ClassifierTuneConfig, "base"),
+    method: Annotated[str, typer.Option("--method", help="auto, finetune or setfit.")] = config_default(ClassifierTuneConfig, "method"),
+    shots: Annotated[Optional[int], typer.Option("--shots", min=1, help="Few-shot: train on N examples per label.")] = config_default(ClassifierTuneConfig, "shots"),
+    epochs: Annotated[float, typer.Option("--epochs")] = config_default(ClassifierTuneConfig, "epochs"),
+    learning_rate: Annotated[float, typer.Option("--lr")] = config_default(ClassifierTuneConfig, "learning_rate"),
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = config_default(ClassifierTuneConfig, "batch_size"),
+    baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also score frozen embeddings.")] = config_default(ClassifierTuneConfig, "baseline"),
     text_column: TextColumnOption = "text",
     label_column: LabelColumnOption = "label",
     split: SplitFractionsOption = "0.8,0.1,0.1",
@@ -198,13 +200,9 @@ def classifier_command(
     """Fine-tune a text classifier (intents, ticket routing); reports accuracy, macro-F1, confusions."""
     from ragtune.tune.api import tune_classifier
     from ragtune.tune.classifier import top_confusions
-    from ragtune.tune.classifier_config import ClassifierTuneConfig
 
-    try:
-        config = ClassifierTuneConfig(base=base, method=method, shots=shots, epochs=epochs,  # type: ignore[arg-type]
-                                      learning_rate=learning_rate, batch_size=batch_size, seed=seed, baseline=baseline)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    config = build_config(ClassifierTuneConfig, "tune classifier options", base=base, method=method, shots=shots,
+                          epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed, baseline=baseline)
     try:
         fractions = split if test is None else _no_test_share(split)
         data = load_training_set(train, "classification", fractions, seed, text_column, label_column)
@@ -243,11 +241,11 @@ def embedder_command(
     pairs_file: Annotated[Optional[Path], typer.Option("--pairs", help="JSONL of {query, positive} pairs.")] = None,
     generate: Annotated[Optional[int], typer.Option("--generate", min=1, help="Write N questions with the configured LLM.")] = None,
     corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Documents to generate questions from.")] = None,
-    base: Annotated[str, typer.Option("--base")] = "all-MiniLM-L6-v2",
-    epochs: Annotated[float, typer.Option("--epochs")] = 1.0,
-    learning_rate: Annotated[float, typer.Option("--lr")] = 2e-5,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=2)] = 32,
-    held_out: Annotated[float, typer.Option("--held-out", help="Share of queries scored before/after, not trained on.")] = 0.1,
+    base: Annotated[str, typer.Option("--base")] = config_default(EmbedderTuneConfig, "base"),
+    epochs: Annotated[float, typer.Option("--epochs")] = config_default(EmbedderTuneConfig, "epochs"),
+    learning_rate: Annotated[float, typer.Option("--lr")] = config_default(EmbedderTuneConfig, "learning_rate"),
+    batch_size: Annotated[int, typer.Option("--batch-size", min=2)] = config_default(EmbedderTuneConfig, "batch_size"),
+    held_out: Annotated[float, typer.Option("--held-out", help="Share of queries scored before/after, not trained on.")] = config_default(EmbedderTuneConfig, "held_out"),
     reindex: Annotated[Optional[list[Path]], typer.Option("--reindex", help="Re-index these paths with the new embedder.")] = None,
     groups: Annotated[Optional[list[str]], typer.Option("--groups", "-g", help="Groups for --reindex, as at ingest.")] = None,
     seed: SplitSeedOption = 0,
@@ -258,14 +256,13 @@ def embedder_command(
     """Fine-tune the embedder on (query, passage) pairs with MultipleNegativesRankingLoss."""
     from ragtune.tune.api import reindex as rebuild
     from ragtune.tune.api import tune_embedder
-    from ragtune.tune.embedder_config import EmbedderTuneConfig
 
     ws = resolve_workspace(workspace)
     if sum(x is not None for x in (beir, pairs_file, generate)) != 1:
         raise fail("give exactly one source of pairs: --beir, --pairs or --generate")
+    config = build_config(EmbedderTuneConfig, "tune embedder options", base=base, epochs=epochs,
+                          learning_rate=learning_rate, batch_size=batch_size, held_out=held_out, seed=seed)
     try:
-        config = EmbedderTuneConfig(base=base, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
-                                    held_out=held_out, seed=seed)
         pairs, source = _embedder_pairs(ws, beir, beir_split, pairs_file, generate, corpus, seed, quiet or as_json)
         with training_output():
             entry = tune_embedder(ws, pairs, name, config, source=source, progress=not (quiet or as_json))
@@ -291,17 +288,17 @@ def reader_command(
         "--corpus", help="The eval set's documents (without it: the workspace index, as each question's principal).")] = None,
     beir: Annotated[Optional[Path], typer.Option("--beir", help="BEIR folder: positives from its qrels, BM25 negatives.")] = None,
     beir_split: Annotated[str, typer.Option("--beir-split", help="Qrels split to train on.")] = "train",
-    base: Annotated[str, typer.Option("--base", help="Bundled encoder or a local encoder folder.")] = "all-MiniLM-L6-v2",
-    negatives: Annotated[int, typer.Option("--negatives", min=1, help="Hard negatives per question.")] = 4,
+    base: Annotated[str, typer.Option("--base", help="Bundled encoder or a local encoder folder.")] = config_default(ReaderTuneConfig, "base"),
+    negatives: Annotated[int, typer.Option("--negatives", min=1, help="Hard negatives per question.")] = config_default(ReaderTuneConfig, "negatives"),
     negative_depth: Annotated[int, typer.Option(
-        "--negative-depth", min=1, help="--beir: negatives come from this many top non-relevant BM25 hits.")] = 30,
-    epochs: Annotated[float, typer.Option("--epochs")] = 1.0,
-    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = -1,
-    learning_rate: Annotated[float, typer.Option("--lr")] = 1e-4,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
-    max_length: Annotated[int, typer.Option("--max-length", help="Tokens of question + candidate.")] = 256,
+        "--negative-depth", min=1, help="--beir: negatives come from this many top non-relevant BM25 hits.")] = config_default(ReaderTuneConfig, "negative_depth"),
+    epochs: Annotated[float, typer.Option("--epochs")] = config_default(ReaderTuneConfig, "epochs"),
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = config_default(ReaderTuneConfig, "max_steps"),
+    learning_rate: Annotated[float, typer.Option("--lr")] = config_default(ReaderTuneConfig, "learning_rate"),
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = config_default(ReaderTuneConfig, "batch_size"),
+    max_length: Annotated[int, typer.Option("--max-length", help="Tokens of question + candidate.")] = config_default(ReaderTuneConfig, "max_length"),
     validation: Annotated[float, typer.Option(
-        "--validation", help="Share of questions scored before/after, not trained on.")] = 0.1,
+        "--validation", help="Share of questions scored before/after, not trained on.")] = config_default(ReaderTuneConfig, "validation"),
     seed: SplitSeedOption = 0,
     quiet: QuietOption = False,
     as_json: JsonOption = False,
@@ -310,7 +307,6 @@ def reader_command(
     """Train a cross-encoder reader on the bundled MiniLM: it reranks chunks
     (retrieval.rerank_model) and picks the answering sentence (answer.scorer)."""
     from ragtune.tune.api import reader_data, tune_reader
-    from ragtune.tune.reader_config import ReaderTuneConfig
 
     if name and name_option and name != name_option:
         raise fail(f"two names given: {name!r} and --name {name_option!r}")
@@ -318,12 +314,9 @@ def reader_command(
     if not name:
         raise fail("give the reader a name: ragtune tune reader NAME --squad FILE | --evalset FILE | --beir DIR")
     ws = resolve_workspace(workspace)
-    try:
-        config = ReaderTuneConfig(base=base, negatives=negatives, negative_depth=negative_depth, epochs=epochs, max_steps=max_steps,
-                                  learning_rate=learning_rate, batch_size=batch_size, max_length=max_length,
-                                  validation=validation, seed=seed)
-    except ValueError as exc:
-        raise fail(str(exc)) from None
+    config = build_config(ReaderTuneConfig, "tune reader options", base=base, negatives=negatives,
+                          negative_depth=negative_depth, epochs=epochs, max_steps=max_steps, learning_rate=learning_rate,
+                          batch_size=batch_size, max_length=max_length, validation=validation, seed=seed)
     try:
         with _status("building training examples", quiet or as_json):
             data = reader_data(ws, config, squad=squad, evalset=evalset, corpus=corpus or (), beir=beir,
