@@ -135,15 +135,22 @@ class Chunk:
         return {
             "id": self.id,
             "document_id": self.document_id,
-            "source": self.source,
-            "start": self.start,
-            "end": self.end,
-            "page": self.page,
-            "page_end": self.page_end,
-            "heading_path": list(self.heading_path),
+            **location_dict(self),
             "token_count": self.token_count,
             "text": self.text,
         }
+
+
+def location_dict(span: Any) -> dict[str, Any]:
+    """Where a chunk-like object (a ``Chunk``, a search hit) sits in its source, as JSON fields."""
+    return {
+        "source": span.source,
+        "start": span.start,
+        "end": span.end,
+        "page": span.page,
+        "page_end": span.page_end,
+        "heading_path": list(span.heading_path),
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,21 @@ def test_beir_errors_name_the_file_and_line(tmp_path: Path) -> None:
         load_beir(root, "dev")
 
 
+def test_beir_corpus_texts_join_title_and_text_and_name_a_bad_line(tmp_path: Path) -> None:
+    root = write_beir(tmp_path / "tiny")
+    data = load_beir(root, "test")
+    records = [json.loads(line) for line in data.corpus.read_text().splitlines() if line.strip()]
+    first = records[0]
+    texts = data.corpus_texts()
+    assert len(texts) == len(records)
+    assert texts[str(first["_id"])] == " ".join(p for p in (first.get("title"), first.get("text")) if p)
+    assert list(data.corpus_texts({str(first["_id"])})) == [str(first["_id"])]
+    with data.corpus.open("a") as handle:
+        handle.write('{"title": "no id"}\n')
+    with pytest.raises(EvalDataError, match=rf"corpus\.jsonl:{len(records) + 1}: not a corpus record with '_id'"):
+        data.corpus_texts()
+
+
 def test_scifact_from_shared(shared_datasets: Path) -> None:
     data = load_beir(shared_datasets / "scifact", "test")
     assert len(data.items) == 300

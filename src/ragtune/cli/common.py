@@ -52,12 +52,6 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def config_default(model: type[BaseModel], field: str) -> Any:
-    """The default of ``model.field``. A command that fills a settings model takes its option
-    defaults from the model, so a default is stated once and ``--help`` shows the real one."""
-    return model.model_fields[field].get_default(call_default_factory=True)
-
-
 def build_config(model: type[SettingsT], what: str, **values: Any) -> SettingsT:
     """``model(**values)``; invalid options exit with each field's reason, naming ``what``."""
     try:

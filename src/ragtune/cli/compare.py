@@ -21,7 +21,6 @@ from ragtune.cli.common import (
     WithoutGoldenOption,
     WorkspaceOption,
     build_config,
-    config_default,
     console,
     err_console,
     fail,
@@ -33,6 +32,9 @@ from ragtune.cli.render import print_summary, progress_display, training_output
 from ragtune.decide.arms import DEFAULT_ARMS
 from ragtune.errors import RagtuneError
 from ragtune.tune.lora_config import LoraTuneConfig
+
+# Option defaults are the settings models' defaults, stated once there.
+LORA = LoraTuneConfig()
 
 TestLimitOption = Annotated[Optional[int], typer.Option("--limit", min=1, help="Test this many questions (seeded sample).")]
 TrainLimitOption = Annotated[
@@ -70,9 +72,9 @@ def compare_command(
         Optional[Path], typer.Option("--update-evalset", help="Questions whose answers are the changed facts.")
     ] = None,
     epochs: Annotated[float, typer.Option("--epochs", help="Training epochs (with --train).")] = 1.0,
-    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop training after N steps (-1: all epochs).")] = config_default(LoraTuneConfig, "max_steps"),
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Training batch size.")] = config_default(LoraTuneConfig, "batch_size"),
-    learning_rate: Annotated[float, typer.Option("--lr", help="Training learning rate.")] = config_default(LoraTuneConfig, "learning_rate"),
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop training after N steps (-1: all epochs).")] = LORA.max_steps,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Training batch size.")] = LORA.batch_size,
+    learning_rate: Annotated[float, typer.Option("--lr", help="Training learning rate.")] = LORA.learning_rate,
     max_length: Annotated[int, typer.Option("--max-length", help="Training tokens per example; longer are left out.")] = 2048,
     distractors: Annotated[
         Optional[int],

@@ -23,7 +23,6 @@ from ragtune.cli.common import (
     TextColumnOption,
     WorkspaceOption,
     build_config,
-    config_default,
     console,
     err_console,
     eval_dataset,
@@ -38,6 +37,12 @@ from ragtune.tune.classifier_config import ClassifierTuneConfig
 from ragtune.tune.embedder_config import EmbedderTuneConfig
 from ragtune.tune.lora_config import LoraTuneConfig
 from ragtune.tune.reader_config import ReaderTuneConfig
+
+# Option defaults are the settings models' defaults, stated once there.
+LORA = LoraTuneConfig()
+CLASSIFIER = ClassifierTuneConfig()
+EMBEDDER = EmbedderTuneConfig()
+READER = ReaderTuneConfig()
 
 tune_app = typer.Typer(help="Tune ragtune to your data.", no_args_is_help=True)
 
@@ -130,20 +135,22 @@ def _print_entry(entry, header: str = "registered") -> None:  # type: ignore[no-
 def lora_command(
     data: Annotated[Path, typer.Option("--data", "-d", help="A prepared folder or a chat/instruction JSONL file.")],
     name: NameOption,
-    base: Annotated[str, typer.Option("--base", help="Bundled LLM, .gguf file or HF model folder.")] = config_default(LoraTuneConfig, "base"),
-    rank: Annotated[int, typer.Option("--rank", "-r", min=1)] = config_default(LoraTuneConfig, "rank"),
-    alpha: Annotated[float, typer.Option("--alpha")] = config_default(LoraTuneConfig, "alpha"),
-    epochs: Annotated[float, typer.Option("--epochs")] = config_default(LoraTuneConfig, "epochs"),
-    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = config_default(LoraTuneConfig, "max_steps"),
-    learning_rate: Annotated[float, typer.Option("--lr")] = config_default(LoraTuneConfig, "learning_rate"),
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = config_default(LoraTuneConfig, "batch_size"),
-    accumulation: Annotated[int, typer.Option("--grad-accum", min=1)] = config_default(LoraTuneConfig, "gradient_accumulation"),
-    max_length: Annotated[int, typer.Option("--max-length", help="Tokens per example; longer ones are cut.")] = config_default(LoraTuneConfig, "max_length"),
-    precision: Annotated[str, typer.Option("--precision", help="auto, fp32 or bf16.")] = config_default(LoraTuneConfig, "precision"),
-    eval_steps: Annotated[int, typer.Option("--eval-steps", help="Validate and checkpoint every N steps.")] = config_default(LoraTuneConfig, "eval_steps"),
-    patience: Annotated[int, typer.Option("--patience", help="Early stopping: evaluations without improvement.")] = config_default(LoraTuneConfig, "early_stopping_patience"),
-    merge: Annotated[bool, typer.Option("--merge", help="Also save the merged model as safetensors.")] = config_default(LoraTuneConfig, "merge"),
-    gguf: Annotated[bool, typer.Option("--gguf/--no-gguf", help="Also write a llama.cpp GGUF adapter.")] = config_default(LoraTuneConfig, "gguf"),
+    base: Annotated[str, typer.Option("--base", help="Bundled LLM, .gguf file or HF model folder.")] = LORA.base,
+    rank: Annotated[int, typer.Option("--rank", "-r", min=1)] = LORA.rank,
+    alpha: Annotated[float, typer.Option("--alpha")] = LORA.alpha,
+    epochs: Annotated[float, typer.Option("--epochs")] = LORA.epochs,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = LORA.max_steps,
+    learning_rate: Annotated[float, typer.Option("--lr")] = LORA.learning_rate,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = LORA.batch_size,
+    accumulation: Annotated[int, typer.Option("--grad-accum", min=1)] = LORA.gradient_accumulation,
+    max_length: Annotated[int, typer.Option("--max-length", help="Tokens per example; longer ones are cut.")] = LORA.max_length,
+    precision: Annotated[str, typer.Option("--precision", help="auto, fp32 or bf16.")] = LORA.precision,
+    eval_steps: Annotated[int, typer.Option("--eval-steps", help="Validate and checkpoint every N steps.")] = LORA.eval_steps,
+    patience: Annotated[
+        int, typer.Option("--patience", help="Early stopping: evaluations without improvement.")
+    ] = LORA.early_stopping_patience,
+    merge: Annotated[bool, typer.Option("--merge", help="Also save the merged model as safetensors.")] = LORA.merge,
+    gguf: Annotated[bool, typer.Option("--gguf/--no-gguf", help="Also write a llama.cpp GGUF adapter.")] = LORA.gguf,
     resume: Annotated[bool, typer.Option("--resume/--restart", help="Continue from the last checkpoint of the same run.")] = True,
     split: SplitFractionsOption = "0.8,0.1,0.1",
     seed: SplitSeedOption = 0,
@@ -182,13 +189,15 @@ def classifier_command(
     train: Annotated[Path, typer.Option("--train", help="A prepared folder, or a CSV/JSONL of text and label.")],
     name: NameOption,
     test: Annotated[Optional[Path], typer.Option("--test", help="Score on this file instead of the test split.")] = None,
-    base: Annotated[str, typer.Option("--base", help="Bundled embedder or a local encoder folder.")] = config_default(ClassifierTuneConfig, "base"),
-    method: Annotated[str, typer.Option("--method", help="auto, finetune or setfit.")] = config_default(ClassifierTuneConfig, "method"),
-    shots: Annotated[Optional[int], typer.Option("--shots", min=1, help="Few-shot: train on N examples per label.")] = config_default(ClassifierTuneConfig, "shots"),
-    epochs: Annotated[float, typer.Option("--epochs")] = config_default(ClassifierTuneConfig, "epochs"),
-    learning_rate: Annotated[float, typer.Option("--lr")] = config_default(ClassifierTuneConfig, "learning_rate"),
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = config_default(ClassifierTuneConfig, "batch_size"),
-    baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also score frozen embeddings.")] = config_default(ClassifierTuneConfig, "baseline"),
+    base: Annotated[str, typer.Option("--base", help="Bundled embedder or a local encoder folder.")] = CLASSIFIER.base,
+    method: Annotated[str, typer.Option("--method", help="auto, finetune or setfit.")] = CLASSIFIER.method,
+    shots: Annotated[
+        Optional[int], typer.Option("--shots", min=1, help="Few-shot: train on N examples per label.")
+    ] = CLASSIFIER.shots,
+    epochs: Annotated[float, typer.Option("--epochs")] = CLASSIFIER.epochs,
+    learning_rate: Annotated[float, typer.Option("--lr")] = CLASSIFIER.learning_rate,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = CLASSIFIER.batch_size,
+    baseline: Annotated[bool, typer.Option("--baseline/--no-baseline", help="Also score frozen embeddings.")] = CLASSIFIER.baseline,
     text_column: TextColumnOption = "text",
     label_column: LabelColumnOption = "label",
     split: SplitFractionsOption = "0.8,0.1,0.1",
@@ -241,11 +250,13 @@ def embedder_command(
     pairs_file: Annotated[Optional[Path], typer.Option("--pairs", help="JSONL of {query, positive} pairs.")] = None,
     generate: Annotated[Optional[int], typer.Option("--generate", min=1, help="Write N questions with the configured LLM.")] = None,
     corpus: Annotated[Optional[list[Path]], typer.Option("--corpus", help="Documents to generate questions from.")] = None,
-    base: Annotated[str, typer.Option("--base")] = config_default(EmbedderTuneConfig, "base"),
-    epochs: Annotated[float, typer.Option("--epochs")] = config_default(EmbedderTuneConfig, "epochs"),
-    learning_rate: Annotated[float, typer.Option("--lr")] = config_default(EmbedderTuneConfig, "learning_rate"),
-    batch_size: Annotated[int, typer.Option("--batch-size", min=2)] = config_default(EmbedderTuneConfig, "batch_size"),
-    held_out: Annotated[float, typer.Option("--held-out", help="Share of queries scored before/after, not trained on.")] = config_default(EmbedderTuneConfig, "held_out"),
+    base: Annotated[str, typer.Option("--base")] = EMBEDDER.base,
+    epochs: Annotated[float, typer.Option("--epochs")] = EMBEDDER.epochs,
+    learning_rate: Annotated[float, typer.Option("--lr")] = EMBEDDER.learning_rate,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=2)] = EMBEDDER.batch_size,
+    held_out: Annotated[
+        float, typer.Option("--held-out", help="Share of queries scored before/after, not trained on.")
+    ] = EMBEDDER.held_out,
     reindex: Annotated[Optional[list[Path]], typer.Option("--reindex", help="Re-index these paths with the new embedder.")] = None,
     groups: Annotated[Optional[list[str]], typer.Option("--groups", "-g", help="Groups for --reindex, as at ingest.")] = None,
     seed: SplitSeedOption = 0,
@@ -288,17 +299,18 @@ def reader_command(
         "--corpus", help="The eval set's documents (without it: the workspace index, as each question's principal).")] = None,
     beir: Annotated[Optional[Path], typer.Option("--beir", help="BEIR folder: positives from its qrels, BM25 negatives.")] = None,
     beir_split: Annotated[str, typer.Option("--beir-split", help="Qrels split to train on.")] = "train",
-    base: Annotated[str, typer.Option("--base", help="Bundled encoder or a local encoder folder.")] = config_default(ReaderTuneConfig, "base"),
-    negatives: Annotated[int, typer.Option("--negatives", min=1, help="Hard negatives per question.")] = config_default(ReaderTuneConfig, "negatives"),
+    base: Annotated[str, typer.Option("--base", help="Bundled encoder or a local encoder folder.")] = READER.base,
+    negatives: Annotated[int, typer.Option("--negatives", min=1, help="Hard negatives per question.")] = READER.negatives,
     negative_depth: Annotated[int, typer.Option(
-        "--negative-depth", min=1, help="--beir: negatives come from this many top non-relevant BM25 hits.")] = config_default(ReaderTuneConfig, "negative_depth"),
-    epochs: Annotated[float, typer.Option("--epochs")] = config_default(ReaderTuneConfig, "epochs"),
-    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = config_default(ReaderTuneConfig, "max_steps"),
-    learning_rate: Annotated[float, typer.Option("--lr")] = config_default(ReaderTuneConfig, "learning_rate"),
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = config_default(ReaderTuneConfig, "batch_size"),
-    max_length: Annotated[int, typer.Option("--max-length", help="Tokens of question + candidate.")] = config_default(ReaderTuneConfig, "max_length"),
+        "--negative-depth", min=1, help="--beir: negatives come from this many top non-relevant BM25 hits.")
+    ] = READER.negative_depth,
+    epochs: Annotated[float, typer.Option("--epochs")] = READER.epochs,
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Stop after this many steps (-1: all epochs).")] = READER.max_steps,
+    learning_rate: Annotated[float, typer.Option("--lr")] = READER.learning_rate,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = READER.batch_size,
+    max_length: Annotated[int, typer.Option("--max-length", help="Tokens of question + candidate.")] = READER.max_length,
     validation: Annotated[float, typer.Option(
-        "--validation", help="Share of questions scored before/after, not trained on.")] = config_default(ReaderTuneConfig, "validation"),
+        "--validation", help="Share of questions scored before/after, not trained on.")] = READER.validation,
     seed: SplitSeedOption = 0,
     quiet: QuietOption = False,
     as_json: JsonOption = False,

@@ -25,6 +25,24 @@ class BeirSet:
         """How the corpus is ingested: title + text, the record id ``_id`` ends each source."""
         return JsonConfig(text_fields=["title", "text"], id_field="_id")
 
+    def corpus_texts(self, wanted: set[str] | None = None) -> dict[str, str]:
+        """Each corpus record's title and text joined, by ``_id`` (only the ``wanted`` ids if given).
+
+        Training code reads texts directly; evaluation ingests the corpus (``json_config``)."""
+        texts: dict[str, str] = {}
+        with self.corpus.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                    doc_id = str(record["_id"])
+                    if wanted is None or doc_id in wanted:
+                        texts[doc_id] = " ".join(str(p) for p in (record.get("title"), record.get("text")) if p)
+                except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                    raise EvalDataError(f"{self.corpus}:{number}: not a corpus record with '_id' ({exc})") from None
+        return texts
+
 
 def _queries(path: Path) -> dict[str, str]:
     queries: dict[str, str] = {}

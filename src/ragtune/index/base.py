@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ragtune.types import AccessList, Chunk, Document, Principal, stable_id
+from ragtune.types import AccessList, Chunk, Document, Principal, location_dict, stable_id
 
 
 def access_hash(access: AccessList) -> str:
@@ -114,12 +114,7 @@ class Hit:
         return {
             "chunk_id": self.chunk_id,
             "document_id": self.document_id,
-            "source": self.source,
-            "start": self.start,
-            "end": self.end,
-            "page": self.page,
-            "page_end": self.page_end,
-            "heading_path": list(self.heading_path),
+            **location_dict(self),
             "metadata": self.metadata,
             "score": round(float(self.score), 6),
             "scores": {k: round(float(v), 6) for k, v in self.scores.items()},

@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragtune.errors import EvalDataError, LoadError
+from ragtune.errors import LoadError
 from ragtune.tune.dataset_formats import RowError, json_lines
 
 
@@ -31,17 +30,7 @@ def beir_pairs(root: Path, split: str = "train") -> list[Pair]:
 
     beir = load_beir(root, split)
     wanted = {doc for item in beir.items for doc, grade in item.relevant.items() if grade > 0}
-    corpus: dict[str, str] = {}
-    with beir.corpus.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise EvalDataError(f"{beir.corpus}:{number}: malformed JSON ({exc.msg})") from None
-            if str(record.get("_id")) in wanted:
-                corpus[str(record["_id"])] = " ".join(p for p in (record.get("title"), record.get("text")) if p)
+    corpus = beir.corpus_texts(wanted)
     return [
         Pair(item.question, corpus[doc], item.id)
         for item in beir.items for doc, grade in sorted(item.relevant.items()) if grade > 0 and doc in corpus

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from ragtune.errors import ConfigError, EvalDataError, LoadError, TrainingError
+from ragtune.errors import ConfigError, LoadError, TrainingError
 from ragtune.tune.reader_config import ReaderTuneConfig
 
 _WORDS = re.compile(r"\w+", re.UNICODE)
@@ -277,16 +277,7 @@ def beir_data(root: Path, split: str, config: ReaderTuneConfig) -> ReaderData:
     if not root.is_dir():
         raise LoadError(f"{root}: no such folder (--beir: corpus.jsonl, queries.jsonl, qrels/{split}.tsv)")
     beir = load_beir(root, split)
-    corpus: dict[str, str] = {}
-    with beir.corpus.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                corpus[str(record["_id"])] = " ".join(p for p in (record.get("title"), record.get("text")) if p)
-            except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise EvalDataError(f"{beir.corpus}:{number}: not a corpus record with '_id' ({exc})") from None
+    corpus = beir.corpus_texts()
     db = sqlite3.connect(":memory:")
     try:
         db.execute("CREATE VIRTUAL TABLE docs USING fts5(id UNINDEXED, text, tokenize='porter unicode61 remove_diacritics 2')")
