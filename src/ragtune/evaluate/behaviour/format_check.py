@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,16 @@ class FormatCheck:
     sections: tuple[str, ...] = ()
     min_words: int | None = None
     max_words: int | None = None
+    _validator: Any = field(default=None, init=False, repr=False, compare=False)
+    _fields: tuple[tuple[tuple[str, ...], list[Any]], ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Built once per check, not per answer: a compare run scores hundreds of answers.
+        if self.schema is not None:
+            import jsonschema
+
+            object.__setattr__(self, "_validator", jsonschema.validators.validator_for(self.schema)(self.schema))
+            object.__setattr__(self, "_fields", tuple(constrained_fields(self.schema)))
 
     @classmethod
     def from_config(cls, config: FormatConfig, root: Path, where: str = "eval.behaviour.format") -> FormatCheck:
@@ -102,16 +112,12 @@ class FormatCheck:
         return metrics
 
     def _json(self, text: str) -> dict[str, float]:
-        import jsonschema
-
-        assert self.schema is not None
-        fields = list(constrained_fields(self.schema))
+        fields = self._fields
         try:
             value = parse_json_answer(text)
         except ValueError:
             return {"json_valid": 0.0, **({"allowed_values": 0.0} if fields else {})}
-        validator = jsonschema.validators.validator_for(self.schema)(self.schema)
-        metrics = {"json_valid": float(validator.is_valid(value))}
+        metrics = {"json_valid": float(self._validator.is_valid(value))}
         if fields:
             allowed = 0
             for path, values in fields:
