@@ -15,7 +15,7 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
 	-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAVA_BUILD=OFF
 
-.PHONY: run test install browser bench bench-env clean lint-imports
+.PHONY: run test install browser bench bench-env clean lint-imports pg
 
 install: $(STAMP)
 
@@ -67,6 +67,11 @@ browser:
 	    { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } || \
 	    echo "could not install chromium: browser tests will skip"; \
 	  else echo "chromium not found and not root: browser tests will skip"; fi; }
+
+# A throwaway PostgreSQL with pgvector on 127.0.0.1 for trying `[index] backend = "postgres"`:
+# prints its URL, Ctrl-C stops it (by PID) and deletes its data.
+pg: $(STAMP)
+	$(PY) -m ragtune.testing.postgres
 
 bench: $(STAMP)
 	$(PY) bench/ingest_parse.py

@@ -7,6 +7,7 @@ import pytest
 from ragtune.chunk.tokenizer import Tokenizer, load_tokenizer
 from ragtune.config import ChunkingConfig, EmbedderConfig, IngestConfig, RagtuneConfig
 from tests.llm_fixtures import gguf_path, llama_llm, llama_server  # noqa: F401  (shared fixtures)
+from tests.pg_fixtures import postgres_url  # noqa: F401  (shared fixture)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

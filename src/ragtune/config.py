@@ -6,6 +6,7 @@ the file and the dotted field.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -153,9 +154,19 @@ class SqlSourceConfig(_Section):
 class IndexConfig(_Section):
     """The store and its vector index (see bench/ann_scale.py for how defaults were chosen)."""
 
-    backend: Literal["sqlite"] = "sqlite"
+    backend: Literal["sqlite", "postgres"] = "sqlite"
     """Where the index lives: ``sqlite`` (SQLite + FTS5 + faiss in ``<workspace>/index/``, one
-    machine). ``index/factory.py`` opens it; every backend passes ``Store``'s conformance suite."""
+    machine) or ``postgres`` (PostgreSQL + pgvector, shared by many machines; docs/scaling.md).
+    ``index/factory.py`` opens it; every backend passes ``Store``'s conformance suite."""
+    url: str | None = None
+    """``postgres``: the server, ``postgresql://user:password@host:5432/db``. Prefer ``url_env``
+    so the password stays out of ragtune.toml; it is masked in every output either way."""
+    url_env: str | None = None
+    """``postgres``: the environment variable holding the URL (used when ``url`` is not set)."""
+    schema_name: str = Field(default="ragtune", alias="schema", pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """``postgres``: the schema holding ragtune's tables (one index per schema)."""
+    pool_size: int = Field(default=4, ge=1)
+    """``postgres``: connections kept open per process."""
 
     hnsw_min_vectors: int = Field(default=20_000, ge=0)
     """Below this many vectors no HNSW graph is built: exact search is fast enough."""
@@ -168,6 +179,23 @@ class IndexConfig(_Section):
     """efSearch grows as k * oversample / visible share, so filtered recall stays high."""
     batch_chunks: int = Field(default=256, ge=1)
     """Chunks embedded per model call (and per write transaction) during ingest."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _postgres_needs_a_server(self) -> IndexConfig:
+        if self.backend == "postgres" and not (self.url or self.url_env):
+            raise ValueError('backend "postgres" needs url = "postgresql://user@host:5432/db" or url_env = "VARIABLE"')
+        return self
+
+    def server_url(self) -> str:
+        """The PostgreSQL URL: ``url``, else the variable ``url_env`` names."""
+        if self.url:
+            return self.url
+        value = os.environ.get(self.url_env or "")
+        if not value:
+            raise ConfigError(f"[index] url_env = {self.url_env!r}: that environment variable is not set")
+        return value
 
 
 class RetrievalConfig(_Section):

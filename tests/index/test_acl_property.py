@@ -13,6 +13,7 @@ from ragtune.index.sqlite_store import SqliteStore
 from ragtune.index.vectors import AnnConfig
 from ragtune.testing.store import EMBEDDER, GROUPS, StoreAccessProperties
 from ragtune.types import AccessList, Principal
+from tests.pg_fixtures import store_factory
 
 
 class TestSqliteStoreAccess(StoreAccessProperties):
@@ -28,3 +29,13 @@ class TestSqliteStoreAccess(StoreAccessProperties):
 
 def test_empty_access_list_is_visible_to_nobody() -> None:
     assert not AccessList(frozenset(), frozenset()).visible_to(Principal("x", frozenset(GROUPS)))
+
+
+@pytest.mark.integration
+class TestPostgresStoreAccess(StoreAccessProperties):
+    """The same properties on PostgreSQL, every non-exact dense search walking the HNSW index
+    with the access condition inside (exact_max_visible=0)."""
+
+    @pytest.fixture
+    def make_store(self, postgres_url):  # type: ignore[no-untyped-def]
+        return store_factory(postgres_url, AnnConfig(exact_max_visible=0, m=8, ef_construction=32))

@@ -176,6 +176,7 @@ def status(as_json: JsonOption = False, workspace: WorkspaceOption = None) -> No
         print(json.dumps(state.to_dict(), indent=2))
         return
     table = Table(title="index", show_header=False, box=None)
+    table.add_row("backend", state.backend)
     table.add_row("documents", str(state.documents))
     table.add_row("chunks", str(state.chunks))
     table.add_row("embedder", f"{state.embedder} ({state.dimension}-d)")

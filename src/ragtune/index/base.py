@@ -13,7 +13,21 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ragtune.errors import ConfigError, RagtuneError
 from ragtune.types import AccessList, Chunk, Document, Principal, location_dict, stable_id
+
+
+class IndexMismatchError(ConfigError):
+    """The index was built with another embedder than the one configured."""
+
+
+class IndexCorruptError(RagtuneError):
+    """The index's own records disagree (or it was written by a newer ragtune)."""
+
+
+def principal_keys(principal: Principal) -> list[str]:
+    """The access-row keys a principal matches: ``u:<user>`` and ``g:<group>`` per effective group."""
+    return [f"u:{principal.user_id}"] + sorted(f"g:{g}" for g in principal.effective_groups)
 
 
 def access_hash(access: AccessList) -> str:
@@ -139,6 +153,8 @@ class StoreStatus:
     """Which vector index serves dense search and how fresh it is."""
     ann_generation: int
     path: str = ""
+    """Where the index lives: a folder, or a server URL (password masked) and schema."""
+    backend: str = "sqlite"
 
     @property
     def fresh(self) -> bool:
@@ -155,6 +171,7 @@ class StoreStatus:
             "ann_generation": self.ann_generation,
             "fresh": self.fresh,
             "path": self.path,
+            "backend": self.backend,
         }
 
 

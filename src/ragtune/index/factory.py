@@ -39,13 +39,32 @@ def _sqlite_exists(workspace: Workspace, config: RagtuneConfig) -> bool:
     return (workspace.index_dir / DB_NAME).exists()
 
 
+def _postgres(workspace: Workspace, config: RagtuneConfig, embedder: Embedder | None) -> Store:
+    from ragtune.index.postgres_store import PostgresStore
+
+    index = config.index
+    setting = "[index] url" if index.url else f"[index] url_env ({index.url_env})"
+    identity, dimension = (embedder.identity, embedder.dimension) if embedder is not None else (None, None)
+    return PostgresStore(index.server_url(), identity, dimension, ann_config(config), schema=index.schema_name,
+                         pool_size=index.pool_size, setting=setting)
+
+
+def _postgres_exists(workspace: Workspace, config: RagtuneConfig) -> bool:
+    from ragtune.index.postgres_store import schema_exists
+
+    return schema_exists(config.index.server_url(), config.index.schema_name)
+
+
 class Backend(NamedTuple):
     open: Callable[[Workspace, RagtuneConfig, Embedder | None], Store]
     exists: Callable[[Workspace, RagtuneConfig], bool]
     """Whether the workspace has an index of this backend (without creating one)."""
 
 
-BACKENDS: dict[str, Backend] = {"sqlite": Backend(_sqlite, _sqlite_exists)}
+BACKENDS: dict[str, Backend] = {
+    "sqlite": Backend(_sqlite, _sqlite_exists),
+    "postgres": Backend(_postgres, _postgres_exists),
+}
 
 
 def index_exists(workspace: Workspace, config: RagtuneConfig) -> bool:

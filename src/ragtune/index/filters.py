@@ -58,7 +58,7 @@ def _conditions(field: str, spec: Any) -> list[tuple[str, Any]]:
     return pairs
 
 
-def _clauses(filters: Mapping[str, Any]) -> list[tuple[str, Any]]:
+def clauses(filters: Mapping[str, Any]) -> list[tuple[str, Any]]:
     if not isinstance(filters, Mapping):
         raise FilterError(f"a filter must be a mapping of field to condition, got {filters!r}")
     out = []
@@ -82,7 +82,7 @@ def to_sql(filters: Mapping[str, Any] | None) -> tuple[str, list[Any]]:
         return "1", []
     params: list[Any] = []
     parts = []
-    for key, spec in _clauses(filters):
+    for key, spec in clauses(filters):
         if key in ("$and", "$or"):
             subs = []
             for sub in spec:
@@ -128,7 +128,7 @@ def evaluate(
     if not filters:
         return True
     document = document or {}
-    for key, spec in _clauses(filters):
+    for key, spec in clauses(filters):
         if key == "$and":
             if not all(evaluate(sub, metadata, document) for sub in spec):
                 return False

@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from ragtune.errors import ConfigError, RagtuneError
+from ragtune.errors import RagtuneError
 from ragtune.index import filters as metadata_filters
-from ragtune.index.base import (
+from ragtune.index.base import (  # noqa: F401 - the errors are re-exported
+    IndexCorruptError,
+    IndexMismatchError,
     DocumentState,
     DocumentSummary,
     DocumentWrite,
@@ -31,6 +33,7 @@ from ragtune.index.base import (
     SearchResults,
     StoreStatus,
     access_hash,
+    principal_keys,
     record_hash,
 )
 from ragtune.index.keyword import fts_query
@@ -40,18 +43,6 @@ from ragtune.types import AccessList, Document, Heading, Principal, content_hash
 
 SCHEMA_VERSION = "1"
 DB_NAME = "ragtune.db"
-
-
-class IndexMismatchError(ConfigError):
-    """The index was built with another embedder than the one configured."""
-
-
-class IndexCorruptError(RagtuneError):
-    pass
-
-
-def principal_keys(principal: Principal) -> list[str]:
-    return [f"u:{principal.user_id}"] + sorted(f"g:{g}" for g in principal.effective_groups)
 
 
 def _access_keys(access: AccessList) -> list[str]:

@@ -1,0 +1,68 @@
+"""The PostgreSQL store's tables, created and migrated by ragtune (one index per schema).
+
+``meta`` holds the schema version, the embedder and the dimension; the ``vector(d)`` column is
+typed with that dimension when the schema is created. Deleting a document cascades to its chunks
+and access rows. ``tsv`` is generated from the heading and text with the English stemmer, so the
+full-text index can never fall out of step with the chunks.
+"""
+
+from __future__ import annotations
+
+from ragtune.index.postgres_filters import JNORM_SQL
+
+SCHEMA_VERSION = 1
+
+# Each entry upgrades a schema from the version before it; index 0 creates version 1.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE {schema}.documents (
+            doc            bigserial PRIMARY KEY,
+            id             text NOT NULL UNIQUE,
+            origin         text NOT NULL,
+            source         text NOT NULL,
+            format         text NOT NULL,
+            record_hash    text NOT NULL,
+            access_hash    text NOT NULL,
+            allowed_users  jsonb NOT NULL,
+            allowed_groups jsonb NOT NULL,
+            access_origin  text NOT NULL,
+            metadata       jsonb NOT NULL,
+            layout         jsonb NOT NULL,
+            text           text NOT NULL,
+            n_chunks       integer NOT NULL,
+            updated_at     double precision NOT NULL
+        )""",
+        "CREATE INDEX documents_origin ON {schema}.documents (origin text_pattern_ops)",
+        """CREATE TABLE {schema}.document_access (
+            principal text NOT NULL,
+            doc       bigint NOT NULL REFERENCES {schema}.documents (doc) ON DELETE CASCADE,
+            PRIMARY KEY (principal, doc)
+        )""",
+        "CREATE INDEX document_access_doc ON {schema}.document_access (doc)",
+        """CREATE TABLE {schema}.chunks (
+            chunk        bigserial PRIMARY KEY,
+            id           text NOT NULL UNIQUE,
+            doc          bigint NOT NULL REFERENCES {schema}.documents (doc) ON DELETE CASCADE,
+            ordinal      integer NOT NULL,
+            text         text NOT NULL,
+            heading      text NOT NULL,
+            heading_path jsonb NOT NULL,
+            start_offset integer NOT NULL,
+            end_offset   integer NOT NULL,
+            page         integer,
+            page_end     integer,
+            token_count  integer NOT NULL,
+            text_hash    text NOT NULL,
+            embedding    vector({dimension}) NOT NULL,
+            tsv          tsvector GENERATED ALWAYS AS (
+                setweight(to_tsvector('english', heading), 'C') || setweight(to_tsvector('english', text), 'A')
+            ) STORED
+        )""",
+        "CREATE INDEX chunks_doc ON {schema}.chunks (doc)",
+        "CREATE INDEX chunks_tsv ON {schema}.chunks USING gin (tsv)",
+        "CREATE INDEX chunks_hnsw ON {schema}.chunks USING hnsw (embedding vector_ip_ops) "
+        "WITH (m = {m}, ef_construction = {ef_construction})",
+        "CREATE SEQUENCE {schema}.generation",
+        JNORM_SQL,
+    ],
+]

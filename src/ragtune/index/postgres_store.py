@@ -1,0 +1,510 @@
+"""The scale-out store: PostgreSQL is the system of record, pgvector serves vectors, full-text
+search serves keywords, and many processes on many machines share one database.
+
+Access control is inside each ranking statement: the principal's visible set is an ``EXISTS`` on
+``document_access`` in the same SQL that orders by distance or rank, never a filter applied to
+its output. Dense search plans per request:
+
+* visible set (access list and metadata filter) of at most ``exact_max_visible`` chunks, or
+  ``exact=True``: exact inner product over exactly those rows (the distance is wrapped so the
+  HNSW index cannot be used);
+* otherwise the HNSW index, walked with the filter: with pgvector >= 0.8 ``hnsw.iterative_scan``
+  keeps scanning until k visible rows are found; before 0.8 ``hnsw.ef_search`` is raised as the
+  visible share falls (pgvector 0.6 returns too few rows for selective filters). Either way, a
+  walk that returns fewer than k while more are visible falls back to the exact statement.
+
+Every write of a document (row, old chunks out, new chunks in, access rows) is one transaction;
+concurrent writers of one document serialise on its row (``INSERT … ON CONFLICT`` locks it), and
+a batch locks its documents in id order so two writers never deadlock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg_pool import ConnectionPool
+
+from ragtune.errors import ConfigError, RagtuneError
+from ragtune.index.base import (
+    DocumentState,
+    DocumentSummary,
+    DocumentWrite,
+    Hit,
+    IndexCorruptError,
+    IndexMismatchError,
+    SearchRequest,
+    SearchResults,
+    StoreStatus,
+    access_hash,
+    principal_keys,
+    record_hash,
+)
+from ragtune.index.keyword import query_terms
+from ragtune.index.postgres_filters import to_pg_sql
+from ragtune.index.postgres_schema import MIGRATIONS, SCHEMA_VERSION
+from ragtune.index.vectors import AnnConfig
+from ragtune.types import AccessList, Document, Heading, Principal, content_hash
+
+ITERATIVE_SCAN_SINCE = (0, 8, 0)
+MAX_EF_SEARCH = 1000  # pgvector's upper bound for hnsw.ef_search
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_HIT_COLUMNS = (
+    "c.chunk, c.id, d.id, d.source, c.text, c.start_offset, c.end_offset, c.page, c.page_end, c.heading_path, "
+    "d.metadata"
+)
+
+
+def masked_url(url: str) -> str:
+    """The URL with its password (URL or ``password=`` keyword form) replaced by ``***``."""
+    url = re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def _array(value: Any) -> np.ndarray:
+    """A pgvector value as float32 (the adapter returns ``Vector``; older ones a NumPy array)."""
+    return np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value, dtype=np.float32)
+
+
+def _version(text: str | None) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", text or "")[:3])
+
+
+def schema_exists(url: str, schema: str) -> bool:
+    """Whether ``schema`` at ``url`` holds a ragtune index (without creating anything)."""
+    try:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            return conn.execute("SELECT to_regclass(%s)", (f"{schema}.meta",)).fetchone()[0] is not None
+    except psycopg.Error as exc:
+        raise RagtuneError(f"cannot connect to PostgreSQL at {masked_url(url)}: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class PostgresStore:
+    """``Store`` over one schema of a PostgreSQL database with the pgvector extension."""
+
+    def __init__(
+        self,
+        url: str,
+        embedder: str | None,
+        dimension: int | None,
+        ann: AnnConfig | None = None,
+        *,
+        schema: str = "ragtune",
+        pool_size: int = 4,
+        setting: str = "[index] url",
+    ) -> None:
+        """Open (or, given an embedder, create) the index in ``schema``. ``setting`` names where
+        the URL came from, for error messages. With ``embedder=None`` an existing index is opened
+        as it is (status, documents, access, keyword search)."""
+        if not _SCHEMA_NAME.match(schema):
+            raise ConfigError(f"[index] schema = {schema!r}: use lower-case letters, digits and _ (a SQL name)")
+        self.url, self.schema, self.ann_config = url, schema, ann or AnnConfig()
+        self.location = f"{masked_url(url)} (schema {schema})"
+        self._setting = setting
+        with self._connect_once() as conn:
+            self._prepare(conn, embedder, dimension)
+            self.server_version = str(conn.execute("SHOW server_version").fetchone()[0])
+            self.pgvector_version = str(
+                conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()[0]
+            )
+            meta = dict(conn.execute(f"SELECT key, value FROM {schema}.meta").fetchall())
+        self.embedder, self.dimension = meta["embedder"], int(meta["dimension"])
+        if embedder is not None and (self.embedder, self.dimension) != (embedder, dimension):
+            raise IndexMismatchError(
+                f"the index in {self.location} was built with embedder '{self.embedder}' ({self.dimension}-d) but "
+                f"the configured embedder is '{embedder}' ({dimension}-d): vectors from different models cannot be "
+                f"compared. Set [embedder] back, or use another [index] schema and ingest again."
+            )
+        self.iterative_scan = _version(self.pgvector_version) >= ITERATIVE_SCAN_SINCE
+        self._pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=False, configure=register_vector,
+            kwargs={"autocommit": True, "options": f"-c search_path={schema},public"},
+        )
+        try:
+            self._pool.open(wait=True, timeout=30)
+        except Exception as exc:
+            raise RagtuneError(f"cannot open connections to {self.location} ({self._setting}): {exc}") from None
+
+    # -- setup --------------------------------------------------------------------------------
+    def _connect_once(self) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise RagtuneError(f"cannot connect to PostgreSQL at {masked_url(self.url)} ({self._setting}): "
+                               f"{_reason(exc)}") from None
+
+    def _prepare(self, conn: psycopg.Connection, embedder: str | None, dimension: int | None) -> None:
+        """Create or migrate the schema, under a lock so two processes starting at once agree."""
+        s = self.schema
+        exists = conn.execute("SELECT to_regclass(%s)", (f"{s}.meta",)).fetchone()[0] is not None
+        if not exists and (embedder is None or dimension is None):
+            raise RagtuneError(f"no index in {self.location}: run 'ragtune ingest' first")
+        if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'vector'").fetchone() is None:
+            try:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            except psycopg.Error as exc:
+                raise RagtuneError(
+                    f"the pgvector extension is not installed in the database at {masked_url(self.url)} and could not "
+                    f"be created ({_reason(exc)}): ask its administrator for "
+                    "'CREATE EXTENSION vector' (pgvector >= 0.5; 0.8+ for iterative filtered search)"
+                ) from None
+        with conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ragtune schema {s}",))
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {s}.meta (key text PRIMARY KEY, value text NOT NULL)")
+            found = conn.execute(f"SELECT value FROM {s}.meta WHERE key = 'schema_version'").fetchone()
+            version = int(found[0]) if found else 0
+            if version > SCHEMA_VERSION:
+                raise IndexCorruptError(
+                    f"the index in {self.location} has schema version {version}, written by a newer ragtune; "
+                    f"this ragtune reads version {SCHEMA_VERSION}: upgrade ragtune"
+                )
+            if version == 0:
+                defaults = {"embedder": embedder, "dimension": str(dimension), "created_at": str(time.time())}
+                for key, value in defaults.items():
+                    conn.execute(f"INSERT INTO {s}.meta (key, value) VALUES (%s, %s) ON CONFLICT DO NOTHING", (key, value))
+            dim = int(conn.execute(f"SELECT value FROM {s}.meta WHERE key = 'dimension'").fetchone()[0])
+            for step in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[step]:
+                    conn.execute(statement.format(schema=s, dimension=dim, m=self.ann_config.m,
+                                                  ef_construction=self.ann_config.ef_construction))
+            conn.execute(
+                f"INSERT INTO {s}.meta (key, value) VALUES ('schema_version', %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(SCHEMA_VERSION),),
+            )
+
+    @contextmanager
+    def _read(self) -> Iterator[psycopg.Connection]:
+        """One snapshot for every statement inside (dense and keyword see the same commit)."""
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[psycopg.Connection]:
+        with self._pool.connection() as conn, conn.transaction():
+            yield conn
+            conn.execute("SELECT nextval('generation')")
+
+    # -- reads used by ingest -----------------------------------------------------------------
+    def states(self, document_ids: Iterable[str]) -> dict[str, DocumentState]:
+        ids = list(dict.fromkeys(document_ids))
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, origin, record_hash, access_hash FROM documents WHERE id = ANY(%s)", (ids,)
+            ).fetchall()
+        return {row[0]: DocumentState(*row) for row in rows}
+
+    def states_by_origin(self, origins: Iterable[str] | None = None, prefix: str | None = None) -> list[DocumentState]:
+        query = "SELECT id, origin, record_hash, access_hash FROM documents"
+        with self._read() as conn:
+            if prefix is not None:
+                escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                rows = conn.execute(query + " WHERE origin LIKE %s", (escaped + "%",)).fetchall()
+            elif origins is not None:
+                rows = conn.execute(query + " WHERE origin = ANY(%s)", (list(origins),)).fetchall()
+            else:
+                rows = conn.execute(query).fetchall()
+        return [DocumentState(*row) for row in rows]
+
+    def reusable_vectors(self, document_ids: Iterable[str]) -> dict[str, np.ndarray]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT c.text_hash, c.embedding FROM chunks c JOIN documents d ON d.doc = c.doc WHERE d.id = ANY(%s)",
+                (list(document_ids),),
+            ).fetchall()
+        return {text_hash: _array(vector) for text_hash, vector in rows}
+
+    # -- writes -------------------------------------------------------------------------------
+    def upsert(self, writes: Sequence[DocumentWrite]) -> None:
+        if not writes:
+            return
+        for write in writes:
+            if write.vectors.ndim != 2 or write.vectors.shape[1] != self.dimension:
+                raise ValueError(
+                    f"document {write.document.id}: vectors of shape {write.vectors.shape}, "
+                    f"the index holds {self.dimension}-d vectors"
+                )
+        with self._write() as conn:
+            for write in sorted(writes, key=lambda w: w.document.id):  # lock order: no deadlocks
+                doc = self._put_document(conn, write)
+                rows = [
+                    (chunk.id, doc, ordinal, chunk.text, " › ".join(chunk.heading_path),
+                     json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.start, chunk.end, chunk.page,
+                     chunk.page_end, chunk.token_count, content_hash(chunk.text),
+                     np.ascontiguousarray(vector, dtype=np.float32))
+                    for ordinal, (chunk, vector) in enumerate(zip(write.chunks, write.vectors, strict=True))
+                ]
+                with conn.cursor() as cursor:
+                    cursor.executemany(
+                        "INSERT INTO chunks (id, doc, ordinal, text, heading, heading_path, start_offset, end_offset, "
+                        "page, page_end, token_count, text_hash, embedding) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                        rows,
+                    )
+
+    def _put_document(self, conn: psycopg.Connection, write: DocumentWrite) -> int:
+        document, access = write.document, write.document.access
+        layout = {"page_starts": document.page_starts, "outline": [[h.level, h.title, h.start] for h in document.outline]}
+        row = conn.execute(
+            "INSERT INTO documents (id, origin, source, format, record_hash, access_hash, allowed_users, allowed_groups, "
+            "access_origin, metadata, layout, text, n_chunks, updated_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET origin = excluded.origin, source = excluded.source, "
+            "format = excluded.format, record_hash = excluded.record_hash, access_hash = excluded.access_hash, "
+            "allowed_users = excluded.allowed_users, allowed_groups = excluded.allowed_groups, "
+            "access_origin = excluded.access_origin, metadata = excluded.metadata, layout = excluded.layout, "
+            "text = excluded.text, n_chunks = excluded.n_chunks, updated_at = excluded.updated_at RETURNING doc",
+            (document.id, write.origin, document.source, document.format, record_hash(document, write.chunks),
+             access_hash(access), json.dumps(sorted(access.allowed_users)), json.dumps(sorted(access.allowed_groups)),
+             access.origin, json.dumps(document.metadata, ensure_ascii=False, default=str), json.dumps(layout),
+             document.text, len(write.chunks), time.time()),
+        ).fetchone()
+        doc = int(row[0])
+        conn.execute("DELETE FROM chunks WHERE doc = %s", (doc,))
+        self._put_access(conn, doc, access)
+        return doc
+
+    @staticmethod
+    def _put_access(conn: psycopg.Connection, doc: int, access: AccessList) -> None:
+        conn.execute("DELETE FROM document_access WHERE doc = %s", (doc,))
+        keys = sorted({f"u:{u}" for u in access.allowed_users} | {f"g:{g}" for g in access.allowed_groups})
+        if keys:
+            conn.execute("INSERT INTO document_access (principal, doc) SELECT unnest(%s::text[]), %s", (keys, doc))
+
+    def update_access(self, document_id: str, access: AccessList) -> None:
+        with self._write() as conn:
+            row = conn.execute(
+                "UPDATE documents SET access_hash = %s, allowed_users = %s, allowed_groups = %s, access_origin = %s, "
+                "updated_at = %s WHERE id = %s RETURNING doc",
+                (access_hash(access), json.dumps(sorted(access.allowed_users)), json.dumps(sorted(access.allowed_groups)),
+                 access.origin, time.time(), document_id),
+            ).fetchone()
+            if row is None:
+                raise KeyError(document_id)
+            self._put_access(conn, int(row[0]), access)
+
+    def delete(self, document_ids: Iterable[str]) -> int:
+        ids = sorted(set(document_ids))
+        if not ids:
+            return 0
+        with self._write() as conn:
+            return conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (ids,)).rowcount
+
+    def compact(self, force: bool = False) -> bool:
+        """Nothing to renumber: PostgreSQL's autovacuum reclaims deleted rows. Always False."""
+        return False
+
+    # -- search -------------------------------------------------------------------------------
+    def _visible(
+        self, principal: Principal, filters: Mapping[str, Any] | None, doc: str = "c.doc"
+    ) -> tuple[str, list[Any]]:
+        """A condition on the document column ``doc``: visible to the principal, passing the filter."""
+        where, params = to_pg_sql(filters, self.schema)
+        sql = f"EXISTS (SELECT 1 FROM document_access a WHERE a.doc = {doc} AND a.principal = ANY(%s))"
+        if where != "TRUE":
+            sql += f" AND {doc} IN (SELECT d.doc FROM documents d WHERE {where})"
+        return sql, [principal_keys(principal), *params]
+
+    def search(self, request: SearchRequest) -> SearchResults:
+        if request.vector is not None and np.asarray(request.vector).shape != (self.dimension,):
+            raise ValueError(f"query vector has shape {np.asarray(request.vector).shape}, expected ({self.dimension},)")
+        visible = self._visible(request.principal, request.filters)  # validates the filter first
+        counted = self._visible(request.principal, request.filters, doc="v.doc")
+        results = SearchResults()
+        with self._read() as conn:
+            dense: list[tuple[int, float]] = []
+            if request.vector is not None and request.k > 0:
+                dense = self._dense(conn, np.asarray(request.vector, dtype=np.float32), request, visible, counted)
+            keyword: list[tuple[int, float]] = []
+            terms = query_terms(request.text) if request.text else []
+            if terms and request.k > 0:
+                keyword = self._keyword(conn, terms, visible, request.k)
+            rows = self._hit_rows(conn, {r for r, _ in dense} | {r for r, _ in keyword}, request.with_vectors)
+        for chunk, score in dense:
+            results.dense.append(self._hit(rows[chunk], score, "dense", request.with_vectors))
+        for chunk, score in keyword:
+            results.keyword.append(self._hit(rows[chunk], score, "bm25", request.with_vectors))
+        return results
+
+    def _dense(
+        self,
+        conn: psycopg.Connection,
+        vector: np.ndarray,
+        request: SearchRequest,
+        visible: tuple[str, list[Any]],
+        counted: tuple[str, list[Any]],
+    ) -> list[tuple[int, float]]:
+        condition, params = visible
+        k = request.k
+        exact_sql = (
+            f"SELECT c.chunk, c.embedding <#> %s AS distance FROM chunks c WHERE {condition} "
+            "ORDER BY (c.embedding <#> %s) + 0, c.chunk LIMIT %s"  # "+ 0": not orderable by the HNSW index
+        )
+        exact_params = [vector, *params, vector, k]
+        cfg = self.ann_config
+        if not request.exact and cfg.exact_max_visible > 0:
+            shown = conn.execute(
+                f"SELECT coalesce(sum(v.n_chunks), 0) FROM documents v WHERE {counted[0]}", counted[1]
+            ).fetchone()[0]
+            visible_chunks = int(shown)
+        else:
+            visible_chunks = -1
+        if request.exact or 0 <= visible_chunks <= cfg.exact_max_visible:
+            rows = conn.execute(exact_sql, exact_params).fetchall()
+            return [(int(c), -float(d)) for c, d in rows]
+        # The HNSW walk, filter inside: no sequential scan or sort may replace the index.
+        conn.execute("SET LOCAL enable_seqscan = off")
+        conn.execute("SET LOCAL enable_sort = off")
+        if self.iterative_scan:
+            conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+            ef = max(cfg.ef_search, k)
+        else:
+            total = max(1, int(conn.execute("SELECT coalesce(sum(n_chunks), 0) FROM documents").fetchone()[0]))
+            share = (visible_chunks if visible_chunks > 0 else total) / total
+            ef = max(cfg.ef_search, k, int(cfg.oversample * k / max(share, 1e-6)))
+        conn.execute(f"SET LOCAL hnsw.ef_search = {int(min(MAX_EF_SEARCH, ef))}")
+        rows = conn.execute(
+            f"SELECT c.chunk, c.embedding <#> %s AS distance FROM chunks c WHERE {condition} "
+            "ORDER BY c.embedding <#> %s LIMIT %s",
+            [vector, *params, vector, k],
+        ).fetchall()
+        conn.execute("RESET enable_seqscan")
+        conn.execute("RESET enable_sort")
+        if len(rows) < k:  # the walk found too few: exact over the visible rows decides
+            if visible_chunks < 0 or len(rows) < min(k, visible_chunks):
+                rows = conn.execute(exact_sql, exact_params).fetchall()
+        return [(int(c), -float(d)) for c, d in rows]
+
+    def _keyword(
+        self, conn: psycopg.Connection, terms: list[str], visible: tuple[str, list[Any]], k: int
+    ) -> list[tuple[int, float]]:
+        """Full-text top-k among visible chunks: ``ts_rank_cd`` (cover density, length-normalised)
+        over the English-stemmed ``tsv``, query words OR-ed. The access condition is in the same
+        statement, so the top-k is over the visible set."""
+        condition, params = visible
+        tsquery = " | ".join("'" + t.replace("'", "''") + "'" for t in terms)
+        rows = conn.execute(
+            "SELECT c.chunk, ts_rank_cd(c.tsv, q.query, 1) AS score "
+            "FROM chunks c, (SELECT to_tsquery('english', %s) AS query) q "
+            f"WHERE c.tsv @@ q.query AND {condition} ORDER BY score DESC, c.chunk LIMIT %s",
+            [tsquery, *params, k],
+        ).fetchall()
+        return [(int(c), float(s)) for c, s in rows]
+
+    def _hit_rows(self, conn: psycopg.Connection, chunks: set[int], with_vectors: bool) -> dict[int, tuple]:
+        if not chunks:
+            return {}
+        columns = _HIT_COLUMNS + (", c.embedding" if with_vectors else "")
+        rows = conn.execute(
+            f"SELECT {columns} FROM chunks c JOIN documents d ON d.doc = c.doc WHERE c.chunk = ANY(%s)", (list(chunks),)
+        ).fetchall()
+        return {row[0]: row for row in rows}
+
+    @staticmethod
+    def _hit(row: tuple, score: float, signal: str, with_vector: bool) -> Hit:
+        return Hit(
+            chunk_id=row[1], document_id=row[2], source=row[3], text=row[4], start=row[5], end=row[6], page=row[7],
+            page_end=row[8], heading_path=tuple(row[9]), metadata=row[10], score=score, scores={signal: score},
+            vector=_array(row[11]) if with_vector else None,
+        )
+
+    def document(self, document_id: str, principal: Principal) -> Document | None:
+        with self._read() as conn:
+            row = conn.execute(
+                "SELECT id, source, text, format, metadata, allowed_users, allowed_groups, access_origin, layout "
+                "FROM documents d WHERE id = %s AND EXISTS "
+                "(SELECT 1 FROM document_access a WHERE a.doc = d.doc AND a.principal = ANY(%s))",
+                (document_id, principal_keys(principal)),
+            ).fetchone()
+        if row is None:
+            return None
+        layout = row[8]
+        return Document(
+            id=row[0], source=row[1], text=row[2], format=row[3], metadata=row[4],
+            access=AccessList(frozenset(row[5]), frozenset(row[6]), row[7]),
+            page_starts=layout["page_starts"], outline=[Heading(*h) for h in layout["outline"]],
+        )
+
+    def list_documents(self, principal: Principal, *, limit: int = 100, offset: int = 0) -> list[DocumentSummary]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT id, source, format, metadata, n_chunks FROM documents d WHERE EXISTS "
+                "(SELECT 1 FROM document_access a WHERE a.doc = d.doc AND a.principal = ANY(%s)) "
+                "ORDER BY source, id LIMIT %s OFFSET %s",
+                (principal_keys(principal), limit, offset),
+            ).fetchall()
+        return [DocumentSummary(*row) for row in rows]
+
+    # -- administration -----------------------------------------------------------------------
+    def generation(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM generation").fetchone()[0])
+
+    def status(self) -> StoreStatus:
+        with self._read() as conn:
+            documents = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+            chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+            generation = conn.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM generation").fetchone()[0]
+        scan = "iterative filtered scan" if self.iterative_scan else "ef_search raised for filters"
+        ann = (f"pgvector {self.pgvector_version} HNSW (m={self.ann_config.m}, {scan}) on PostgreSQL "
+               f"{self.server_version}")
+        # The HNSW index is maintained inside each write transaction: it is never behind.
+        return StoreStatus(documents, chunks, self.embedder, self.dimension, int(generation), ann, int(generation),
+                           self.location, backend="postgres")
+
+    def check_integrity(self) -> list[str]:
+        problems: list[str] = []
+        with self._read() as conn:
+            unguarded = conn.execute(
+                "SELECT count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM document_access a WHERE a.doc = d.doc)"
+            ).fetchone()[0]
+            if unguarded:
+                problems.append(f"{unguarded} document(s) have no access rows")
+            miscounted = conn.execute(
+                "SELECT count(*) FROM documents d WHERE n_chunks <> (SELECT count(*) FROM chunks c WHERE c.doc = d.doc)"
+            ).fetchone()[0]
+            if miscounted:
+                problems.append(f"{miscounted} document(s) whose chunk count differs from their chunk rows")
+            invalid = conn.execute(
+                "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT i.indisvalid",
+                (self.schema,),
+            ).fetchone()[0]
+            if invalid:
+                problems.append(f"{invalid} index(es) of schema {self.schema} are invalid (REINDEX them)")
+        return problems
+
+    def flush(self) -> None:
+        """Nothing is held outside the database."""
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
