@@ -7,14 +7,14 @@ pgvector, OpenSearch) can implement it with its own native filtering, and caller
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from ragtune.errors import ConfigError, RagtuneError
-from ragtune.types import AccessList, Chunk, Document, Principal, location_dict, stable_id
+from ragtune.types import AccessList, Chunk, Document, Heading, Principal, location_dict, stable_id
 
 
 class IndexMismatchError(ConfigError):
@@ -88,6 +88,26 @@ class DocumentWrite:
     def __post_init__(self) -> None:
         if len(self.chunks) != len(self.vectors):
             raise ValueError(f"document {self.document.id}: {len(self.chunks)} chunks but {len(self.vectors)} vectors")
+
+
+def document_from_row(doc_id: str, source: str, text: str, format: str, metadata: dict[str, Any], users: list[str],
+                      groups: list[str], access_origin: str, layout: Mapping[str, Any]) -> Document:
+    """A stored document row (JSON fields decoded) as a ``Document``: one reading for every store."""
+    return Document(
+        id=doc_id, source=source, text=text, format=format, metadata=metadata,
+        access=AccessList(frozenset(users), frozenset(groups), access_origin),
+        page_starts=list(layout["page_starts"]), outline=[Heading(*h) for h in layout["outline"]],
+    )
+
+
+def document_write_from_rows(document: Document, origin: str, chunks: Sequence[tuple], dimension: int) -> DocumentWrite:
+    """The write that recreates a stored document from its chunk rows, in ordinal order:
+    (id, text, start, end, page, page_end, heading_path, token_count, vector) each."""
+    built = [
+        Chunk(c[0], document.id, document.source, c[1], c[2], c[3], c[4], c[5], tuple(c[6]), c[7]) for c in chunks
+    ]
+    vectors = np.array([c[8] for c in chunks], dtype=np.float32).reshape(len(chunks), dimension)
+    return DocumentWrite(document, built, vectors, origin)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +235,12 @@ class Store(Protocol):
 
     def check_integrity(self) -> list[str]:
         """Problems found (empty when consistent)."""
+        ...
+
+    def writes(self, batch: int = 100) -> Iterator[list[DocumentWrite]]:
+        """Every document as the write that recreates it (chunks, vectors, access, origin), in
+        document-id order, ``batch`` at a time: how an index moves between backends without
+        re-embedding (``ragtune index copy``)."""
         ...
 
     def close(self) -> None: ...

@@ -45,6 +45,8 @@ from ragtune.index.base import (
     SearchResults,
     StoreStatus,
     access_hash,
+    document_from_row,
+    document_write_from_rows,
     principal_keys,
     record_hash,
 )
@@ -52,7 +54,7 @@ from ragtune.index.keyword import query_terms
 from ragtune.index.postgres_filters import to_pg_sql
 from ragtune.index.postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from ragtune.index.vectors import AnnConfig
-from ragtune.types import AccessList, Document, Heading, Principal, content_hash
+from ragtune.types import AccessList, Document, Principal, content_hash
 
 ITERATIVE_SCAN_SINCE = (0, 8, 0)
 MAX_EF_SEARCH = 1000  # pgvector's upper bound for hnsw.ef_search
@@ -441,12 +443,7 @@ class PostgresStore:
             ).fetchone()
         if row is None:
             return None
-        layout = row[8]
-        return Document(
-            id=row[0], source=row[1], text=row[2], format=row[3], metadata=row[4],
-            access=AccessList(frozenset(row[5]), frozenset(row[6]), row[7]),
-            page_starts=layout["page_starts"], outline=[Heading(*h) for h in layout["outline"]],
-        )
+        return document_from_row(*row)
 
     def list_documents(self, principal: Principal, *, limit: int = 100, offset: int = 0) -> list[DocumentSummary]:
         with self._read() as conn:
@@ -458,11 +455,31 @@ class PostgresStore:
             ).fetchall()
         return [DocumentSummary(*row) for row in rows]
 
-    # -- administration -----------------------------------------------------------------------
-    def generation(self) -> int:
-        with self._read() as conn:
-            return int(conn.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM generation").fetchone()[0])
+    def writes(self, batch: int = 100) -> Iterator[list[DocumentWrite]]:
+        after = ""
+        while True:
+            with self._read() as conn:
+                documents = conn.execute(
+                    "SELECT doc, id, origin, source, text, format, metadata, allowed_users, allowed_groups, "
+                    "access_origin, layout FROM documents WHERE id > %s ORDER BY id LIMIT %s",
+                    (after, batch),
+                ).fetchall()
+                chunks: dict[int, list[tuple]] = {row[0]: [] for row in documents}
+                for row in conn.execute(
+                    "SELECT doc, id, text, start_offset, end_offset, page, page_end, heading_path, token_count, "
+                    "embedding FROM chunks WHERE doc = ANY(%s) ORDER BY doc, ordinal",
+                    (list(chunks),),
+                ):
+                    chunks[row[0]].append((*row[1:9], _array(row[9])))
+            if not documents:
+                return
+            yield [
+                document_write_from_rows(document_from_row(r[1], *r[3:]), r[2], chunks[r[0]], self.dimension)
+                for r in documents
+            ]
+            after = documents[-1][1]
 
+    # -- administration -----------------------------------------------------------------------
     def status(self) -> StoreStatus:
         with self._read() as conn:
             documents = conn.execute("SELECT count(*) FROM documents").fetchone()[0]

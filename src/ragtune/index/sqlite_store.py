@@ -33,13 +33,15 @@ from ragtune.index.base import (  # noqa: F401 - the errors are re-exported
     SearchResults,
     StoreStatus,
     access_hash,
+    document_from_row as _document,
+    document_write_from_rows as _document_write,
     principal_keys,
     record_hash,
 )
 from ragtune.index.keyword import fts_query
 from ragtune.index.sqlite_vectors import DerivedVectors
 from ragtune.index.vectors import AnnConfig, VectorIndex
-from ragtune.types import AccessList, Document, Heading, Principal, content_hash
+from ragtune.types import AccessList, Document, Principal, content_hash
 
 SCHEMA_VERSION = "1"
 DB_NAME = "ragtune.db"
@@ -466,17 +468,8 @@ class SqliteStore:
             ).fetchone()
         if row is None:
             return None
-        layout = json.loads(row[8])
-        return Document(
-            id=row[0],
-            source=row[1],
-            text=row[2],
-            format=row[3],
-            metadata=json.loads(row[4]),
-            access=AccessList(frozenset(json.loads(row[5])), frozenset(json.loads(row[6])), row[7]),
-            page_starts=layout["page_starts"],
-            outline=[Heading(*h) for h in layout["outline"]],
-        )
+        return _document(row[0], row[1], row[2], row[3], json.loads(row[4]), json.loads(row[5]), json.loads(row[6]),
+                         row[7], json.loads(row[8]))
 
     def list_documents(self, principal: Principal, *, limit: int = 100, offset: int = 0) -> list[DocumentSummary]:
         """The documents ``principal`` may see, by source, a page at a time."""
@@ -491,6 +484,33 @@ class SqliteStore:
                 (*keys, limit, offset),
             ).fetchall()
         return [DocumentSummary(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+
+    def writes(self, batch: int = 100) -> Iterator[list[DocumentWrite]]:
+        after = ""
+        while True:
+            with self._snapshot() as db:
+                documents = db.execute(
+                    "SELECT rowid, id, origin, source, text, format, metadata, allowed_users, allowed_groups, "
+                    "access_origin, layout FROM documents WHERE id > ? ORDER BY id LIMIT ?",
+                    (after, batch),
+                ).fetchall()
+                out = []
+                for row in documents:
+                    chunks = db.execute(
+                        "SELECT id, text, start, end, page, page_end, heading_path, token_count, embedding "
+                        "FROM chunks WHERE doc = ? ORDER BY ordinal",
+                        (row[0],),
+                    ).fetchall()
+                    document = _document(row[1], row[3], row[4], row[5], json.loads(row[6]), json.loads(row[7]),
+                                         json.loads(row[8]), row[9], json.loads(row[10]))
+                    out.append(_document_write(document, row[2], [
+                        (c[0], c[1], c[2], c[3], c[4], c[5], json.loads(c[6]), c[7],
+                         np.frombuffer(c[8], dtype=np.float32)) for c in chunks
+                    ], self.dimension))
+            if not out:
+                return
+            yield out
+            after = out[-1].document.id
 
     # -- administration -----------------------------------------------------------------------
     def status(self) -> StoreStatus:

@@ -319,6 +319,38 @@ class StoreConformance:
             store.upsert([write])
         assert store.status().documents == 0
 
+    def test_writes_recreate_the_index_in_another_store(self, store: Store, make_store: MakeStore, tmp_path: Path) -> None:
+        """``writes()`` is what ``index copy`` moves: the copy answers every search and document
+        read exactly as the original, with the same vectors (no re-embedding)."""
+        self._fill(store)
+        store.update_access("doc-3", AccessList(frozenset({"carol"}), frozenset({"it"}), "test"))
+        batches = list(store.writes(batch=3))
+        assert [len(b) for b in batches] == [3, 1]
+        assert [w.document.id for b in batches for w in b] == ["doc-1", "doc-2", "doc-3", "doc-4"]
+        folder = tmp_path / "copy"
+        folder.mkdir()
+        copy = make_store(folder)
+        try:
+            for batch in batches:
+                copy.upsert(batch)
+            assert copy.states(["doc-1", "doc-2", "doc-3", "doc-4"]) == store.states(["doc-1", "doc-2", "doc-3", "doc-4"])
+            for principal in (ALICE_HR, BOB, ADMIN, Principal("carol")):
+                for number in (1, 2, 3, 4):
+                    assert copy.document(f"doc-{number}", principal) == store.document(f"doc-{number}", principal)
+                query = EMBEDDER.embed_query("salary warranty refund")
+                ours = store.search(SearchRequest(principal, query, "salary warranty", 10, exact=True, with_vectors=True))
+                theirs = copy.search(SearchRequest(principal, query, "salary warranty", 10, exact=True, with_vectors=True))
+                assert [(h.chunk_id, round(h.score, 5)) for h in theirs.dense] == [
+                    (h.chunk_id, round(h.score, 5)) for h in ours.dense]
+                assert [h.chunk_id for h in theirs.keyword] == [h.chunk_id for h in ours.keyword]
+                for a, b in zip(ours.dense, theirs.dense):
+                    assert np.array_equal(a.vector, b.vector)
+                    assert (a.start, a.end, a.page, a.heading_path, a.metadata) == (
+                        b.start, b.end, b.page, b.heading_path, b.metadata)
+            assert copy.check_integrity() == []
+        finally:
+            copy.close()
+
     def test_integrity_after_mixed_writes(self, store: Store) -> None:
         self._fill(store)
         store.upsert([write_for(make_document(1, "new words here".split()), EMBEDDER)])
