@@ -1,5 +1,5 @@
 """Run by test_concurrency.py: flips one document between two versions as fast as it can,
-``python concurrent_writer.py INDEX_DIR SECONDS``."""
+``python concurrent_writer.py INDEX_DIR SECONDS [POSTGRES_URL SCHEMA]``."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ import time
 from pathlib import Path
 
 from ragtune.embed.hashing import HashingEmbedder
-from ragtune.index.sqlite_store import SqliteStore
 from ragtune.testing.store import write_for
-from tests.index.test_concurrency import version
+from tests.index.test_concurrency import open_store, version
 
 if __name__ == "__main__":
     embedder = HashingEmbedder(64)
     deadline = time.monotonic() + float(sys.argv[2])
-    with SqliteStore(Path(sys.argv[1]), embedder.identity, embedder.dimension) as store:
+    with open_store(Path(sys.argv[1]), sys.argv[3:], embedder) as store:
         flips = 0
         while time.monotonic() < deadline:
             store.upsert([write_for(version(flips % 2), embedder)])

@@ -3,11 +3,23 @@ ragtune.testing.store (exact and forced-HNSW planning), then what only this back
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
+import psycopg
 import pytest
 
+from ragtune.config import IndexConfig, RagtuneConfig
+from ragtune.errors import RagtuneError
+from ragtune.index.base import IndexCorruptError, IndexMismatchError
+from ragtune.index.postgres_store import PostgresStore, masked_url
 from ragtune.index.vectors import AnnConfig
-from ragtune.testing.store import StoreConformance
-from tests.pg_fixtures import store_factory
+from ragtune.ingest.api import ingest
+from ragtune.testing.postgres import PostgresServer, free_port
+from ragtune.testing.store import EMBEDDER, WORDS, StoreConformance, make_document, write_for
+from ragtune.workspace import Workspace
+from tests.pg_fixtures import new_schema, store_factory
 
 pytestmark = pytest.mark.integration
 
@@ -24,3 +36,78 @@ class TestPostgresStoreHnsw(StoreConformance):
     @pytest.fixture
     def make_store(self, postgres_url):  # type: ignore[no-untyped-def]
         return store_factory(postgres_url, AnnConfig(exact_max_visible=0, m=8, ef_construction=32))
+
+
+# -- bad input: each a clear error naming the setting, nothing half-written ---------------------
+
+def test_unreachable_server_names_the_setting_and_masks_the_password() -> None:
+    url = f"postgresql://ragtune:s3cret@127.0.0.1:{free_port()}/postgres"
+    with pytest.raises(RagtuneError) as caught:
+        PostgresStore(url, EMBEDDER.identity, EMBEDDER.dimension, schema="nothing", setting="[index] url_env (PG)")
+    message = str(caught.value)
+    assert "cannot connect to PostgreSQL at postgresql://ragtune:***@127.0.0.1" in message
+    assert "[index] url_env (PG)" in message and "s3cret" not in message
+
+
+def test_masked_url_hides_passwords_in_both_spellings() -> None:
+    assert masked_url("postgresql://ana:pw@db.example:5432/kb") == "postgresql://ana:***@db.example:5432/kb"
+    assert masked_url("host=db user=ana password=pw dbname=kb") == "host=db user=ana password=*** dbname=kb"
+    assert masked_url("postgresql://ana@db/kb") == "postgresql://ana@db/kb"
+
+
+def test_another_embedder_or_a_newer_schema_is_refused(postgres_url: str) -> None:
+    schema = new_schema()
+    with PostgresStore(postgres_url, EMBEDDER.identity, EMBEDDER.dimension, schema=schema) as store:
+        store.upsert([write_for(make_document(1, "salary leave".split()), EMBEDDER)])
+    with pytest.raises(IndexMismatchError, match="hashing-64.*64-d.*'other' \\(128-d\\)"):
+        PostgresStore(postgres_url, "other", 128, schema=schema)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"UPDATE {schema}.meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(IndexCorruptError, match="schema version 99, written by a newer ragtune"):
+        PostgresStore(postgres_url, EMBEDDER.identity, EMBEDDER.dimension, schema=schema)
+    with pytest.raises(RagtuneError, match="no index in .*schema absent.*ragtune ingest"):
+        PostgresStore(postgres_url, None, None, schema="absent")
+
+
+def test_a_database_without_pgvector_says_what_the_administrator_must_do(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS novector")
+        conn.execute("DROP ROLE IF EXISTS plain")
+        conn.execute("CREATE ROLE plain LOGIN")
+        conn.execute("CREATE DATABASE novector OWNER plain")
+    url = postgres_url.replace("ragtune@", "plain@").rsplit("/", 1)[0] + "/novector"
+    with pytest.raises(RagtuneError, match="pgvector extension is not installed.*CREATE EXTENSION vector"):
+        PostgresStore(url, EMBEDDER.identity, EMBEDDER.dimension, schema="kb")
+
+
+def test_server_down_mid_ingest_leaves_whole_documents_and_a_rerun_converges(tmp_path: Path) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="ragtune-pg-test-"))  # not under tmp_path: 0700, unreadable as nobody
+    server = PostgresServer(folder).start()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for number in range(400):
+        (corpus / f"note-{number:03d}.md").write_text(f"# Note {number}\n\n" + " ".join(WORDS[number % 7:]) * 6)
+    config = RagtuneConfig(index=IndexConfig(backend="postgres", url=server.url, schema="kb", batch_chunks=4))
+    workspace = Workspace(tmp_path / "ws")
+    sources_done = []
+
+    def stop_midway(source) -> None:  # type: ignore[no-untyped-def]
+        sources_done.append(source)
+        if len(sources_done) == 150:  # on any machine: the server goes away with 250 files to go
+            server.stop()
+
+    with pytest.raises(RagtuneError, match="PostgreSQL at postgresql://ragtune@127.0.0.1.*\\[index\\] url"):
+        ingest(workspace, [corpus], config=config, embedder=EMBEDDER, on_progress=stop_midway)
+    server = PostgresServer(folder, port=server.port).start()
+    try:
+        with PostgresStore(server.url, None, None, schema="kb") as store:
+            assert store.check_integrity() == []
+            written = store.status().documents
+        assert 0 < written < 400, "the stop should land mid-ingest"
+        report = ingest(workspace, [corpus], config=config, embedder=EMBEDDER)
+        assert report.failed == 0
+        with PostgresStore(server.url, None, None, schema="kb") as store:
+            assert store.status().documents == 400 and store.check_integrity() == []
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)

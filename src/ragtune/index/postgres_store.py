@@ -31,7 +31,7 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ragtune.errors import ConfigError, RagtuneError
 from ragtune.index.base import (
@@ -198,15 +198,26 @@ class PostgresStore:
             )
 
     @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection; a lost server becomes an error that names it (the transaction
+        in flight is rolled back by the server, so nothing is half-written)."""
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise RagtuneError(f"lost the connection to PostgreSQL at {self.location} ({self._setting}): "
+                               f"{_reason(exc)}") from None
+
+    @contextmanager
     def _read(self) -> Iterator[psycopg.Connection]:
         """One snapshot for every statement inside (dense and keyword see the same commit)."""
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield conn
 
     @contextmanager
     def _write(self) -> Iterator[psycopg.Connection]:
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             yield conn
             conn.execute("SELECT nextval('generation')")
 
