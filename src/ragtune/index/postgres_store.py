@@ -97,6 +97,30 @@ def schema_exists(url: str, schema: str) -> bool:
         raise RagtuneError(f"cannot connect to PostgreSQL at {masked_url(url)}: {_reason(exc)}") from None
 
 
+def drop_schema(url: str, schema: str) -> None:
+    """Remove an index schema and everything in it (absent is fine)."""
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {_checked(schema)} CASCADE")
+
+
+def swap_schema(url: str, staging: str, live: str) -> None:
+    """Make ``staging`` the index named ``live`` in one transaction; the old one is dropped."""
+    retired = f"{live[:50]}_retired"
+    with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn, conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"ragtune schema {live}",))
+        conn.execute(f"DROP SCHEMA IF EXISTS {_checked(retired)} CASCADE")
+        if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (live,)).fetchone():
+            conn.execute(f"ALTER SCHEMA {_checked(live)} RENAME TO {retired}")
+        conn.execute(f"ALTER SCHEMA {_checked(staging)} RENAME TO {live}")
+        conn.execute(f"DROP SCHEMA IF EXISTS {retired} CASCADE")
+
+
+def _checked(schema: str) -> str:
+    if not _SCHEMA_NAME.match(schema):
+        raise ConfigError(f"[index] schema = {schema!r}: use lower-case letters, digits and _ (a SQL name)")
+    return schema
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -119,8 +143,7 @@ class PostgresStore:
         """Open (or, given an embedder, create) the index in ``schema``. ``setting`` names where
         the URL came from, for error messages. With ``embedder=None`` an existing index is opened
         as it is (status, documents, access, keyword search)."""
-        if not _SCHEMA_NAME.match(schema):
-            raise ConfigError(f"[index] schema = {schema!r}: use lower-case letters, digits and _ (a SQL name)")
+        _checked(schema)
         self.url, self.schema, self.ann_config = url, schema, ann or AnnConfig()
         self.location = f"{masked_url(url)} (schema {schema})"
         self._setting = setting

@@ -4,11 +4,8 @@ The CLI (and the server) only call these."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +179,7 @@ def reindex(workspace: Workspace, ref: str, paths: Iterable[Path], *, groups: It
     working (on the old vectors) until then and a failed rebuild changes nothing.
     """
     from ragtune.evaluate.tuning import write_settings
+    from ragtune.index.rebuild import rebuilding
     from ragtune.ingest.api import ingest
 
     entry = registry(workspace).get(ref)
@@ -189,17 +187,10 @@ def reindex(workspace: Workspace, ref: str, paths: Iterable[Path], *, groups: It
         raise RegistryError(f"{entry.ref} is a {entry.kind}, not an embedder")
     config = workspace.load_config()
     config = config.model_copy(update={"embedder": config.embedder.model_copy(update={"model": str(entry.artifact("model"))})})
-    building = replace(workspace, index_name="index.rebuilding")
-    shutil.rmtree(building.index_dir, ignore_errors=True)
-    report = ingest(building, list(paths), config=config, groups=groups, users=users, on_embedded=on_embedded)
-    if report.has_failures and not any(s.status in ("ok", "partial") for s in report.sources):
-        shutil.rmtree(building.index_dir, ignore_errors=True)
-        raise TrainingError("re-indexing failed for every source; the index and ragtune.toml are unchanged")
-    retired = workspace.retired_index_dir
-    shutil.rmtree(retired, ignore_errors=True)
-    if workspace.index_dir.exists():
-        os.rename(workspace.index_dir, retired)
-    os.rename(building.index_dir, workspace.index_dir)
+    with rebuilding(workspace, config) as (building, building_config):
+        report = ingest(building, list(paths), config=building_config, groups=groups, users=users,
+                        on_embedded=on_embedded)
+        if report.has_failures and not any(s.status in ("ok", "partial") for s in report.sources):
+            raise TrainingError("re-indexing failed for every source; the index and ragtune.toml are unchanged")
     write_settings(workspace.config_path, {"embedder.model": entry.ref})
-    shutil.rmtree(retired, ignore_errors=True)
     return report
