@@ -466,7 +466,10 @@ max_tokens = 256
 # dimension = 384                   # openai: checked against the server; hashing: vector size
 
 [index]
-backend = "sqlite"                  # SQLite + FTS5 + faiss in <workspace>/index/
+backend = "sqlite"                  # SQLite + FTS5 + faiss in <workspace>/index/; or "postgres"
+# url_env = "RAGTUNE_PG_URL"        # postgres: variable holding postgresql://user:pass@host/db (or url = ...)
+# schema = "ragtune"                # postgres: one index per schema
+# pool_size = 4                     # postgres: connections per process
 hnsw_min_vectors = 20000            # below this, dense search is exact (no graph)
 exact_max_visible = 12000           # searches that may see at most this many chunks are exact
 ef_search = 64
