@@ -1,5 +1,6 @@
 """Re-ingesting: unchanged documents cost nothing, changed ones are replaced, vanished ones go
-(with sync), access-only changes never re-embed, and a broken file keeps its last good version."""
+(with sync), access-only changes never re-embed, and a broken file keeps its last good version.
+Every test runs on both backends: the state lives in the store, not in local files."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ragtune.config import RagtuneConfig
+from ragtune.config import EmbedderConfig, IndexConfig, RagtuneConfig
 from ragtune.embed.hashing import HashingEmbedder
 from ragtune.index.base import SearchRequest
-from ragtune.index.sqlite_store import SqliteStore
+from ragtune.index.factory import build_store
 from ragtune.ingest.api import ingest
 from ragtune.types import Principal
 from ragtune.workspace import Workspace
+from tests.pg_fixtures import new_schema
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -28,6 +30,14 @@ class CountingEmbedder(HashingEmbedder):
     def embed(self, texts: Sequence[str], *, progress=None) -> np.ndarray:  # type: ignore[no-untyped-def]
         self.texts += len(texts)
         return super().embed(texts, progress=progress)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def config(request: pytest.FixtureRequest) -> RagtuneConfig:
+    if request.param == "sqlite":
+        return RagtuneConfig(embedder=EmbedderConfig(backend="hashing"))
+    return RagtuneConfig(embedder=EmbedderConfig(backend="hashing"), index=IndexConfig(
+        backend="postgres", url=request.getfixturevalue("postgres_url"), schema=new_schema()))
 
 
 @pytest.fixture
@@ -50,8 +60,8 @@ def _run(ws: Workspace, folder: Path, config: RagtuneConfig, embedder: CountingE
     return ingest(ws, [folder], config=config, embedder=embedder, sync=sync)
 
 
-def _texts(ws: Workspace, principal: Principal, query: str) -> list[str]:
-    with SqliteStore(ws.index_dir, None, None) as store:
+def _texts(ws: Workspace, config: RagtuneConfig, principal: Principal, query: str) -> list[str]:
+    with build_store(ws, config, None) as store:
         return [h.text for h in store.search(SearchRequest(principal, None, query, 50)).keyword]
 
 
@@ -77,20 +87,20 @@ def test_changed_document_is_replaced_and_only_new_text_embedded(tmp_path, corpu
     report = _run(ws, corpus, config, embedder)
     assert report.index["updated"] == 1 and report.index["unchanged"] == 4
     assert embedder.texts == report.index["chunks_embedded"] >= 1
-    texts = " ".join(_texts(ws, ANYONE, "city bike costs"))
+    texts = " ".join(_texts(ws, config, ANYONE, "city bike costs"))
     assert "549" in texts and "499" not in texts
 
 
 def test_access_only_change_updates_without_re_embedding(tmp_path, corpus, config) -> None:
     ws, embedder = Workspace(tmp_path / "ws"), CountingEmbedder()
     _run(ws, corpus, config, embedder)
-    assert _texts(ws, ANYONE, "salary band") == []
+    assert _texts(ws, config, ANYONE, "salary band") == []
     (corpus / "team" / "salaries.md.acl.json").write_text(
         '{"allowed_groups": ["hr", "staff"], "allowed_users": ["sam"]}'
     )
     report = _run(ws, corpus, config, embedder)
     assert embedder.texts == 0 and report.index["access_updated"] == 1
-    assert _texts(ws, ANYONE, "salary band") and _texts(ws, HR, "salary band")
+    assert _texts(ws, config, ANYONE, "salary band") and _texts(ws, config, HR, "salary band")
 
 
 def test_sync_deletes_vanished_files_and_records_but_plain_ingest_does_not(tmp_path, corpus, config) -> None:
@@ -99,11 +109,11 @@ def test_sync_deletes_vanished_files_and_records_but_plain_ingest_does_not(tmp_p
     (corpus / "helmets.txt").unlink()
     (corpus / "faq.jsonl").write_text('{"id": "q1", "text": "Returns within 30 days."}\n')
     plain = _run(ws, corpus, config, embedder)
-    assert plain.index["deleted"] == 0 and _texts(ws, ANYONE, "helmets")
+    assert plain.index["deleted"] == 0 and _texts(ws, config, ANYONE, "helmets")
     synced = _run(ws, corpus, config, embedder, sync=True)
     assert synced.index["deleted"] == 2 and embedder.texts == 0
-    assert _texts(ws, ANYONE, "helmets") == [] and _texts(ws, ANYONE, "shipping") == []
-    assert _texts(ws, ANYONE, "returns")
+    assert _texts(ws, config, ANYONE, "helmets") == [] and _texts(ws, config, ANYONE, "shipping") == []
+    assert _texts(ws, config, ANYONE, "returns")
 
 
 def test_sync_keeps_the_last_good_version_of_a_file_that_now_fails(tmp_path, corpus, config) -> None:
@@ -112,7 +122,7 @@ def test_sync_keeps_the_last_good_version_of_a_file_that_now_fails(tmp_path, cor
     (corpus / "helmets.txt").write_bytes(b"\x00\x01\x02binary garbage\x00" * 20)
     report = _run(ws, corpus, config, embedder, sync=True)
     assert report.failed == 1 and report.index["deleted"] == 0
-    assert _texts(ws, ANYONE, "helmets")
+    assert _texts(ws, config, ANYONE, "helmets")
 
 
 def test_sync_of_a_removed_folder_deletes_its_documents(tmp_path, corpus, config) -> None:
@@ -123,4 +133,4 @@ def test_sync_of_a_removed_folder_deletes_its_documents(tmp_path, corpus, config
     (corpus / "team").rmdir()
     report = ingest(ws, [corpus / "team"], config=config, embedder=embedder, sync=True)
     assert report.index["deleted"] == 1
-    assert _texts(ws, HR, "salary") == [] and _texts(ws, ANYONE, "helmets")
+    assert _texts(ws, config, HR, "salary") == [] and _texts(ws, config, ANYONE, "helmets")
