@@ -110,6 +110,21 @@ def document_write_from_rows(document: Document, origin: str, chunks: Sequence[t
     return DocumentWrite(document, built, vectors, origin)
 
 
+def check_dimensions(writes: Sequence[DocumentWrite], dimension: int) -> None:
+    """Refuse (before writing anything) vectors of another width than the index holds."""
+    for write in writes:
+        if write.vectors.ndim != 2 or write.vectors.shape[1] != dimension:
+            raise ValueError(
+                f"document {write.document.id}: vectors of shape {write.vectors.shape}, "
+                f"the index holds {dimension}-d vectors"
+            )
+
+
+def check_query_vector(vector: np.ndarray | None, dimension: int) -> None:
+    if vector is not None and np.asarray(vector).shape != (dimension,):
+        raise ValueError(f"query vector has shape {np.asarray(vector).shape}, expected ({dimension},)")
+
+
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
     """One search as one principal. Dense and keyword candidates come from the same snapshot."""

@@ -45,6 +45,8 @@ from ragtune.index.base import (
     SearchResults,
     StoreStatus,
     access_hash,
+    check_dimensions,
+    check_query_vector,
     document_from_row,
     document_write_from_rows,
     principal_keys,
@@ -277,12 +279,7 @@ class PostgresStore:
     def upsert(self, writes: Sequence[DocumentWrite]) -> None:
         if not writes:
             return
-        for write in writes:
-            if write.vectors.ndim != 2 or write.vectors.shape[1] != self.dimension:
-                raise ValueError(
-                    f"document {write.document.id}: vectors of shape {write.vectors.shape}, "
-                    f"the index holds {self.dimension}-d vectors"
-                )
+        check_dimensions(writes, self.dimension)
         with self._write() as conn:
             for write in sorted(writes, key=lambda w: w.document.id):  # lock order: no deadlocks
                 doc = self._put_document(conn, write)
@@ -365,8 +362,7 @@ class PostgresStore:
         return sql, [principal_keys(principal), *params]
 
     def search(self, request: SearchRequest) -> SearchResults:
-        if request.vector is not None and np.asarray(request.vector).shape != (self.dimension,):
-            raise ValueError(f"query vector has shape {np.asarray(request.vector).shape}, expected ({self.dimension},)")
+        check_query_vector(request.vector, self.dimension)
         visible = self._visible(request.principal, request.filters)  # validates the filter first
         counted = self._visible(request.principal, request.filters, doc="v.doc")
         results = SearchResults()

@@ -33,6 +33,8 @@ from ragtune.index.base import (  # noqa: F401 - the errors are re-exported
     SearchResults,
     StoreStatus,
     access_hash,
+    check_dimensions,
+    check_query_vector,
     document_from_row as _document,
     document_write_from_rows as _document_write,
     principal_keys,
@@ -213,12 +215,7 @@ class SqliteStore:
     def upsert(self, writes: Sequence[DocumentWrite]) -> None:
         if not writes:
             return
-        for write in writes:
-            if write.vectors.ndim != 2 or write.vectors.shape[1] != self.dimension:
-                raise ValueError(
-                    f"document {write.document.id}: vectors of shape {write.vectors.shape}, "
-                    f"the index holds {self.dimension}-d vectors"
-                )
+        check_dimensions(writes, self.dimension)
         added: list[np.ndarray] = []
         with self._write() as db:
             vectors = self._sync_vectors()  # positions must continue where the rows end
@@ -370,8 +367,7 @@ class SqliteStore:
         return sql, [*keys, *params]
 
     def search(self, request: SearchRequest) -> SearchResults:
-        if request.vector is not None and np.asarray(request.vector).shape != (self.dimension,):
-            raise ValueError(f"query vector has shape {np.asarray(request.vector).shape}, expected ({self.dimension},)")
+        check_query_vector(request.vector, self.dimension)
         # Compiled once per search, which also validates the filter before touching the index.
         visible = self._visible_docs_sql(request.principal, request.filters)
         results = SearchResults()
