@@ -20,7 +20,7 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
     environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
     environment.pop("RAGTUNE_WORKSPACE", None) if env is None else None
     return subprocess.run([str(RAGTUNE), *args], cwd=cwd, env=environment, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=600)  # a hang guard, not a speed bound: training commands run here too
 
 
 def fast_workspace(path: Path, extra: str = "") -> Path:

@@ -2,7 +2,7 @@
 
 The root ``app`` is assembled here from an explicit list: the commands of each command-group
 module (``index``, ``ask``, ``models``, ``serve``, ``compare``, ``advise``) and the sub-apps
-(``eval``, ``tune``, ``data``, ``models``, ``keys``). Command modules share ``cli.common``
+(``index``, ``eval``, ``tune``, ``data``, ``models``, ``keys``). Command modules share ``cli.common``
 (options, consoles, error exits) and ``cli.render`` (progress, summaries), never each other.
 
 Heavy libraries are imported inside commands, so ``ragtune --help`` stays fast.
@@ -70,6 +70,7 @@ COMMANDS = (
 
 # The command groups (listed after the commands), each a sub-app of its module.
 GROUPS = (
+    ("index", index.index_app),
     ("eval", evaluation.eval_app),
     ("tune", tune.tune_app),
     ("data", data.data_app),

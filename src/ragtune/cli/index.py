@@ -1,4 +1,5 @@
-"""``ragtune init|config|ingest|sync|status|inspect``: the workspace and its index."""
+"""``ragtune init|config|ingest|sync|status|inspect`` and ``ragtune index copy``: the workspace
+and its index."""
 
 from __future__ import annotations
 
@@ -10,10 +11,23 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table
 
-from ragtune.cli.common import JsonOption, WorkspaceOption, console, err_console, fail, resolve_workspace, split_names
+from ragtune.cli.common import (
+    JsonOption,
+    QuietOption,
+    WorkspaceOption,
+    console,
+    err_console,
+    fail,
+    resolve_workspace,
+    split_names,
+)
 from ragtune.cli.render import shown
 from ragtune.errors import RagtuneError
 from ragtune.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+index_app = typer.Typer(help="Administer the index: copy it to another backend.", no_args_is_help=True)
 
 
 def init(workspace: WorkspaceOption = None) -> None:
@@ -250,3 +264,119 @@ def _print_document(document, chunks, max_chunks: int, full: bool) -> None:  # t
         console.print()
     if len(listed) < len(chunks):
         console.print(f"… {len(chunks) - len(listed)} more chunk(s); use --max-chunks 0 for all")
+
+
+ToOption = Annotated[
+    str,
+    typer.Option("--to", help="Where to copy: a PostgreSQL URL (postgresql://user@host:5432/db), or a folder for "
+                 "SQLite (sqlite:PATH or a plain path)."),
+]
+SchemaOption = Annotated[
+    Optional[str],
+    typer.Option("--schema", help="PostgreSQL target: the schema to copy into. [default: the workspace's \\[index] schema]"),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option("--replace", help="Copy into a target that holds documents: it ends equal to the source (documents "
+                 "the source lacks are deleted). Also how an interrupted copy is finished."),
+]
+# The variable the printed [index] lines name, as `make pg` suggests: the password stays out of ragtune.toml.
+URL_ENV = "RAGTUNE_PG_URL"
+
+
+@index_app.command("copy")
+def copy_command(
+    to: ToOption,
+    schema: SchemaOption = None,
+    replace: ReplaceOption = False,
+    as_json: JsonOption = False,
+    quiet: QuietOption = False,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Copy the workspace's index to another backend or place, vectors included: nothing is re-embedded.
+
+    The target is created for the index's embedder, or must be empty (or --replace). Each batch of documents is one
+    transaction: an interrupted copy leaves whole documents only, and the same command with --replace finishes it.
+
+    ragtune index copy --to postgresql://ragtune@db:5432/rag --schema team_a
+
+    ragtune index copy --to sqlite:/srv/other-workspace/index
+
+    Then point a workspace at the copy with the \\[index] lines printed at the end.
+    """
+    from ragtune.index.factory import build_store, is_postgres_url, open_index_at
+
+    ws = resolve_workspace(workspace)
+    try:
+        config = ws.load_config()
+        source = build_store(ws, config, None)  # the vectors are copied: no embedder needed
+    except RagtuneError as exc:
+        raise fail(str(exc)) from None
+    try:
+        try:
+            target = open_index_at(to, config, source.embedder, source.dimension, schema)
+        except RagtuneError as exc:
+            raise fail(str(exc)) from None
+        try:
+            report = _run_copy(source, target, replace, show_progress=not (as_json or quiet))
+        finally:
+            target.close()
+    finally:
+        source.close()
+    schema_used = schema or config.index.schema_name
+    toml, note = _postgres_lines(to, schema_used) if is_postgres_url(to) else _sqlite_lines(report.target)
+    if as_json:
+        print(json.dumps({**report.to_dict(), "config": toml, "config_note": note}, indent=2, ensure_ascii=False))
+    else:
+        console.print(f"copied {report.documents} document(s), {report.chunks} chunk(s) in {report.seconds:.2f} s",
+                      highlight=False)
+        if report.deleted:
+            console.print(f"deleted {report.deleted} target document(s) the source does not hold", highlight=False)
+        console.print(f"from {report.source}\nto   {report.target}\n\n{note}\n\n{toml}", highlight=False, markup=False)
+    for problem in report.problems:
+        err_console.print(f"[red]✗ target:[/] {problem}", highlight=False)
+    if report.problems:
+        raise typer.Exit(1)
+
+
+def _run_copy(source, target, replace: bool, show_progress: bool):  # type: ignore[no-untyped-def]
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ragtune.index.copy import copy_index
+
+    progress = Progress(TextColumn("copying documents"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err_console, transient=True, disable=not show_progress)
+    task = progress.add_task("copy", total=source.status().documents)
+    try:
+        with progress:
+            return copy_index(source, target, replace=replace, on_progress=lambda n: progress.advance(task, n))
+    except RagtuneError as exc:
+        raise fail(f"--to: {exc}") from None
+    except Exception as exc:
+        # A dropped connection or a full disk mid-copy: committed batches stay whole, so say how to finish.
+        logger.info("index copy failed", exc_info=True)
+        done = int(progress.tasks[0].completed)
+        raise fail(f"the copy stopped after {done} document(s): {exc}. The target holds whole documents only; "
+                   "run the same command with --replace to finish it") from None
+
+
+def _postgres_lines(url: str, schema: str) -> tuple[str, str]:
+    """The ragtune.toml lines that read the PostgreSQL copy, with a note: the URL stays out of the
+    file (in the variable) and is shown masked."""
+    from ragtune.index.postgres_store import masked_url
+
+    toml = f'[index]\nbackend = "postgres"\nurl_env = "{URL_ENV}"\nschema = "{schema}"'
+    note = (f"To use it from a workspace, set {URL_ENV} to the URL ({masked_url(url)}, its password where *** is "
+            "shown) and put in its ragtune.toml:")
+    return toml, note
+
+
+def _sqlite_lines(folder: str) -> tuple[str, str]:
+    """SQLite has no location setting: a workspace reads ``<workspace>/index/``."""
+    path = Path(folder)
+    if path.name == "index":
+        note = f"A workspace at {path.parent} reads this copy with, in its ragtune.toml:"
+    else:
+        note = (f"A workspace reads its SQLite index from <workspace>/index/: move {path} there, and put in its "
+                "ragtune.toml:")
+    return '[index]\nbackend = "sqlite"', note

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 from ragtune.config import RagtuneConfig
+from ragtune.errors import ConfigError, RagtuneError
 from ragtune.embed.base import Embedder
 from ragtune.index.base import Store
 from ragtune.index.vectors import AnnConfig
@@ -75,3 +78,57 @@ def build_store(workspace: Workspace, config: RagtuneConfig, embedder: Embedder 
     """The configured store. ``embedder``: the one its vectors must come from (checked against
     the index); ``None`` opens it for reading what needs no vectors (status, documents, access)."""
     return BACKENDS[config.index.backend].open(workspace, config, embedder)
+
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # as [index] schema: a plain SQL name, never quoted
+
+
+def is_postgres_url(target: str) -> bool:
+    return target.startswith(POSTGRES_SCHEMES)
+
+
+def open_index_at(target: str, config: RagtuneConfig, embedder_identity: str, dimension: int,
+                  schema: str | None = None) -> Store:
+    """The index at ``target``, to copy into (``ragtune index copy --to``): a PostgreSQL URL
+    (``postgresql://`` or ``postgres://``; ``schema``, default ``[index] schema``), or a folder for
+    SQLite (``sqlite:PATH`` or a plain path). A missing index is created for ``embedder_identity``
+    and ``dimension``; an existing one is opened as it is, so that ``copy_index`` can refuse one of
+    another embedder with its own message rather than the store's "configured embedder" one."""
+    ann = ann_config(config)
+    if is_postgres_url(target):
+        try:
+            from ragtune.index.postgres_store import PostgresStore, schema_exists
+        except ImportError as exc:
+            raise RagtuneError(f"--to a PostgreSQL URL needs psycopg and pgvector ({exc.name} is missing): "
+                               "pip install 'ragtune[postgres]'") from None
+
+        schema = schema or config.index.schema_name
+        if not SCHEMA_NAME.fullmatch(schema):
+            raise ConfigError(f"--schema {schema!r}: use lower-case letters, digits and _ (a SQL name of at most 63)")
+        try:
+            exists = schema_exists(target, schema)
+        except RagtuneError as exc:
+            raise RagtuneError(f"--to: {exc}") from None
+        identity, dim = (None, None) if exists else (embedder_identity, dimension)
+        return PostgresStore(target, identity, dim, ann, schema=schema, pool_size=config.index.pool_size,
+                             setting="--to")
+    if "://" in target:
+        raise ConfigError(f"--to {target.split('://')[0]}://…: not an index location; give a postgresql:// URL, "
+                          "or a folder (sqlite:PATH or a plain path)")
+    if schema is not None:
+        raise ConfigError("--schema applies to a PostgreSQL target only (the target is a SQLite folder)")
+    from ragtune.index.sqlite_store import DB_NAME, SqliteStore
+
+    folder = Path(target.removeprefix("sqlite:")).expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise RagtuneError(f"--to {folder}: a file, not a folder; a SQLite index is a folder")
+    if (folder / DB_NAME).exists():
+        return SqliteStore(folder, None, None, ann)
+    if folder.is_dir() and any(folder.iterdir()):
+        # Guards against writing an index into a folder of the user's own files by a slip of the path.
+        raise RagtuneError(f"--to {folder}: the folder holds files but no ragtune index; give a new or empty folder")
+    try:
+        return SqliteStore(folder, embedder_identity, dimension, ann)
+    except OSError as exc:
+        raise RagtuneError(f"--to {folder}: cannot create an index there: {exc}") from None
