@@ -158,9 +158,13 @@ def main() -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"PostgreSQL with pgvector on {server.url} (PID {server.process.pid if server.process else '?'}); "
-          "Ctrl-C stops it and deletes its data.")
+          "Ctrl-C stops it and deletes its data.", flush=True)
     print(f'Use it: RAGTUNE_PG_URL={server.url} and in ragtune.toml [index] backend = "postgres", '
-          'url_env = "RAGTUNE_PG_URL"')
+          'url_env = "RAGTUNE_PG_URL"', flush=True)
+    def stop(_signal: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # `kill` or a supervisor's stop: the server goes too
     try:
         signal.pause()
     except KeyboardInterrupt:
