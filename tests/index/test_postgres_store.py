@@ -12,12 +12,13 @@ import pytest
 
 from ragtune.config import IndexConfig, RagtuneConfig
 from ragtune.errors import RagtuneError
-from ragtune.index.base import IndexCorruptError, IndexMismatchError
+from ragtune.index.base import IndexCorruptError, IndexMismatchError, SearchRequest
 from ragtune.index.postgres_store import PostgresStore, masked_url
 from ragtune.index.vectors import AnnConfig
 from ragtune.ingest.api import ingest
 from ragtune.testing.postgres import PostgresServer, free_port
 from ragtune.testing.store import EMBEDDER, WORDS, StoreConformance, make_document, write_for
+from ragtune.types import Principal
 from ragtune.workspace import Workspace
 from tests.pg_fixtures import new_schema, store_factory
 
@@ -111,3 +112,43 @@ def test_server_down_mid_ingest_leaves_whole_documents_and_a_rerun_converges(tmp
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_version_1_schema_is_migrated_on_open_and_keeps_its_rows(postgres_url: str) -> None:
+    from ragtune.index.postgres_schema import MIGRATIONS, SCHEMA_VERSION
+
+    schema = new_schema()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:  # what ragtune 1 created
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(f"CREATE TABLE {schema}.meta (key text PRIMARY KEY, value text NOT NULL)")
+        for statement in MIGRATIONS[0]:
+            conn.execute(statement.format(schema=schema, dimension=EMBEDDER.dimension, m=16, ef_construction=64))
+        conn.execute(f"INSERT INTO {schema}.meta VALUES ('schema_version', '1'), ('embedder', %s), ('dimension', %s)",
+                     (EMBEDDER.identity, str(EMBEDDER.dimension)))
+        conn.execute(f"INSERT INTO {schema}.documents (id, origin, source, format, record_hash, access_hash, "
+                     "allowed_users, allowed_groups, access_origin, metadata, layout, text, n_chunks, updated_at) "
+                     "VALUES ('d', 'o', 's', 'text', 'r', 'a', '[]', '[\"public\"]', 'test', '{}', "
+                     "'{\"page_starts\": [], \"outline\": []}', 'leave policy', 1, 0)")
+        conn.execute(f"INSERT INTO {schema}.document_access VALUES ('g:public', 1)")
+        conn.execute(f"INSERT INTO {schema}.chunks (id, doc, ordinal, text, heading, heading_path, start_offset, "
+                     "end_offset, token_count, text_hash, embedding) VALUES ('c', 1, 0, 'leave policy', '', '[]', 0, "
+                     "12, 2, 'h', %s)", (str([0.125] * EMBEDDER.dimension),))
+    with PostgresStore(postgres_url, EMBEDDER.identity, EMBEDDER.dimension, schema=schema) as store:
+        hits = store.search(SearchRequest(Principal("u"), None, "leave", 5)).keyword
+        assert [h.chunk_id for h in hits] == ["c"] and store.check_integrity() == []
+    with psycopg.connect(postgres_url) as conn:
+        version = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = 'schema_version'").fetchone()[0]
+    assert int(version) == SCHEMA_VERSION == 2
+
+
+def test_keyword_ranking_is_bm25_a_rare_word_outweighs_a_repeated_common_one(postgres_url: str) -> None:
+    """ts_rank_cd has no IDF and ranks the chunk repeating the common word first; BM25 does not."""
+    common = [make_document(n, ["policy", "budget"], chunks=1) for n in range(1, 30)]
+    rare = make_document(40, ["pension", "policy"], chunks=1)
+    repeated = make_document(41, ["policy"] * 8, chunks=1)
+    with PostgresStore(postgres_url, EMBEDDER.identity, EMBEDDER.dimension, schema=new_schema()) as store:
+        store.upsert([write_for(d, EMBEDDER) for d in [*common, rare, repeated]])
+        hits = store.search(SearchRequest(Principal("u"), None, "pension policy", 3)).keyword
+        assert hits[0].document_id == "doc-40"
+        assert hits[0].score > hits[1].score > 0

@@ -3,14 +3,15 @@
 ``meta`` holds the schema version, the embedder and the dimension; the ``vector(d)`` column is
 typed with that dimension when the schema is created. Deleting a document cascades to its chunks
 and access rows. ``tsv`` is generated from the heading and text with the English stemmer, so the
-full-text index can never fall out of step with the chunks.
+full-text index can never fall out of step with the chunks. ``MIGRATIONS[i]`` takes a schema from
+version ``i`` to ``i + 1``; opening a store runs the missing steps under a lock.
 """
 
 from __future__ import annotations
 
 from ragtune.index.postgres_filters import JNORM_SQL
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Each entry upgrades a schema from the version before it; index 0 creates version 1.
 MIGRATIONS: list[list[str]] = [
@@ -64,5 +65,9 @@ MIGRATIONS: list[list[str]] = [
         "WITH (m = {m}, ef_construction = {ef_construction})",
         "CREATE SEQUENCE {schema}.generation",
         JNORM_SQL,
+    ],
+    [  # 2: a chunk's length in index terms, for BM25's length normalisation (postgres_keyword.py)
+        "ALTER TABLE {schema}.chunks ADD COLUMN n_terms integer GENERATED ALWAYS AS "
+        "(length(to_tsvector('english', heading || ' ' || text))) STORED",
     ],
 ]

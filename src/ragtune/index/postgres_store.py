@@ -54,6 +54,7 @@ from ragtune.index.base import (
 )
 from ragtune.index.keyword import query_terms
 from ragtune.index.postgres_filters import to_pg_sql
+from ragtune.index.postgres_keyword import TermStatistics, bm25_top
 from ragtune.index.postgres_schema import MIGRATIONS, SCHEMA_VERSION
 from ragtune.index.vectors import AnnConfig
 from ragtune.types import AccessList, Document, Principal, content_hash
@@ -164,6 +165,7 @@ class PostgresStore:
                 f"compared. Set [embedder] back, or use another [index] schema and ingest again."
             )
         self.iterative_scan = _version(self.pgvector_version) >= ITERATIVE_SCAN_SINCE
+        self._terms = TermStatistics()
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=False, configure=register_vector,
             kwargs={"autocommit": True, "options": f"-c search_path={schema},public"},
@@ -371,9 +373,8 @@ class PostgresStore:
             if request.vector is not None and request.k > 0:
                 dense = self._dense(conn, np.asarray(request.vector, dtype=np.float32), request, visible, counted)
             keyword: list[tuple[int, float]] = []
-            terms = query_terms(request.text) if request.text else []
-            if terms and request.k > 0:
-                keyword = self._keyword(conn, terms, visible, request.k)
+            if request.text and query_terms(request.text) and request.k > 0:
+                keyword = bm25_top(conn, self._terms, request.text, visible[0], visible[1], request.k)
             rows = self._hit_rows(conn, {r for r, _ in dense} | {r for r, _ in keyword}, request.with_vectors)
         for chunk, score in dense:
             results.dense.append(self._hit(rows[chunk], score, "dense", request.with_vectors))
@@ -429,22 +430,6 @@ class PostgresStore:
             if visible_chunks < 0 or len(rows) < min(k, visible_chunks):
                 rows = conn.execute(exact_sql, exact_params).fetchall()
         return [(int(c), -float(d)) for c, d in rows]
-
-    def _keyword(
-        self, conn: psycopg.Connection, terms: list[str], visible: tuple[str, list[Any]], k: int
-    ) -> list[tuple[int, float]]:
-        """Full-text top-k among visible chunks: ``ts_rank_cd`` (cover density, length-normalised)
-        over the English-stemmed ``tsv``, query words OR-ed. The access condition is in the same
-        statement, so the top-k is over the visible set."""
-        condition, params = visible
-        tsquery = " | ".join("'" + t.replace("'", "''") + "'" for t in terms)
-        rows = conn.execute(
-            "SELECT c.chunk, ts_rank_cd(c.tsv, q.query, 1) AS score "
-            "FROM chunks c, (SELECT to_tsquery('english', %s) AS query) q "
-            f"WHERE c.tsv @@ q.query AND {condition} ORDER BY score DESC, c.chunk LIMIT %s",
-            [tsquery, *params, k],
-        ).fetchall()
-        return [(int(c), float(s)) for c, s in rows]
 
     def _hit_rows(self, conn: psycopg.Connection, chunks: set[int], with_vectors: bool) -> dict[int, tuple]:
         if not chunks:
