@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -61,6 +63,7 @@ from ragtune.types import AccessList, Document, Principal, content_hash
 
 ITERATIVE_SCAN_SINCE = (0, 8, 0)
 MAX_EF_SEARCH = 1000  # pgvector's upper bound for hnsw.ef_search
+PLAN_SECONDS = 5.0
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _HIT_COLUMNS = (
     "c.chunk, c.id, d.id, d.source, c.text, c.start_offset, c.end_offset, c.page, c.page_end, c.heading_path, "
@@ -129,6 +132,34 @@ def _reason(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+class PlanCounts:
+    """How many chunks a (principal, filter) may see, and how many there are, for choosing the
+    dense path; cached for ``PLAN_SECONDS`` because the count scans every document row (tens of
+    ms on 25,000 documents, bench/RESULTS.md). A stale count can only pick the slower path, never a
+    wrong answer: exact is exact, and a graph walk that finds too few falls back to exact."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple, tuple[float, int, int]] = OrderedDict()
+
+    def get(self, conn: psycopg.Connection, counted: tuple[str, list[Any]]) -> tuple[int, int]:
+        sql, params = counted
+        key = (sql, *[tuple(p) if isinstance(p, list) else p for p in params])
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < PLAN_SECONDS:
+                return hit[1], hit[2]
+        visible = conn.execute(f"SELECT coalesce(sum(v.n_chunks), 0) FROM documents v WHERE {sql}", params).fetchone()[0]
+        total = conn.execute("SELECT coalesce(sum(n_chunks), 0) FROM documents").fetchone()[0]
+        with self._lock:
+            self._cache[key] = (now, int(visible), int(total))
+            self._cache.move_to_end(key)
+            while len(self._cache) > 256:
+                self._cache.popitem(last=False)
+        return int(visible), int(total)
+
+
 class PostgresStore:
     """``Store`` over one schema of a PostgreSQL database with the pgvector extension."""
 
@@ -166,6 +197,7 @@ class PostgresStore:
             )
         self.iterative_scan = _version(self.pgvector_version) >= ITERATIVE_SCAN_SINCE
         self._terms = TermStatistics()
+        self._plan_counts = PlanCounts()
         self._pool = ConnectionPool(
             url, min_size=1, max_size=pool_size, open=False, configure=register_vector,
             kwargs={"autocommit": True, "options": f"-c search_path={schema},public"},
@@ -398,26 +430,22 @@ class PostgresStore:
         )
         exact_params = [vector, *params, vector, k]
         cfg = self.ann_config
-        if not request.exact and cfg.exact_max_visible > 0:
-            shown = conn.execute(
-                f"SELECT coalesce(sum(v.n_chunks), 0) FROM documents v WHERE {counted[0]}", counted[1]
-            ).fetchone()[0]
-            visible_chunks = int(shown)
-        else:
-            visible_chunks = -1
-        if request.exact or 0 <= visible_chunks <= cfg.exact_max_visible:
+        if request.exact:
             rows = conn.execute(exact_sql, exact_params).fetchall()
             return [(int(c), -float(d)) for c, d in rows]
-        # The HNSW walk, filter inside: no sequential scan or sort may replace the index.
+        visible_chunks, total = self._plan_counts.get(conn, counted)
+        if visible_chunks <= cfg.exact_max_visible:
+            rows = conn.execute(exact_sql, exact_params).fetchall()
+            return [(int(c), -float(d)) for c, d in rows]
+        # The HNSW walk, filter inside: no sequential scan or sort may replace the index. The walk
+        # widens as the visible share falls (measured: at ef 64 a 1 % share kept recall@10 .81,
+        # bench/RESULTS.md); on pgvector >= 0.8 the iterative scan also keeps going past ef.
         conn.execute("SET LOCAL enable_seqscan = off")
         conn.execute("SET LOCAL enable_sort = off")
         if self.iterative_scan:
             conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
-            ef = max(cfg.ef_search, k)
-        else:
-            total = max(1, int(conn.execute("SELECT coalesce(sum(n_chunks), 0) FROM documents").fetchone()[0]))
-            share = (visible_chunks if visible_chunks > 0 else total) / total
-            ef = max(cfg.ef_search, k, int(cfg.oversample * k / max(share, 1e-6)))
+        share = max(visible_chunks, 1) / max(total, 1)
+        ef = max(cfg.ef_search, k, int(cfg.oversample * k / share))
         conn.execute(f"SET LOCAL hnsw.ef_search = {int(min(MAX_EF_SEARCH, ef))}")
         rows = conn.execute(
             f"SELECT c.chunk, c.embedding <#> %s AS distance FROM chunks c WHERE {condition} "
@@ -426,9 +454,8 @@ class PostgresStore:
         ).fetchall()
         conn.execute("RESET enable_seqscan")
         conn.execute("RESET enable_sort")
-        if len(rows) < k:  # the walk found too few: exact over the visible rows decides
-            if visible_chunks < 0 or len(rows) < min(k, visible_chunks):
-                rows = conn.execute(exact_sql, exact_params).fetchall()
+        if len(rows) < k:  # the walk found too few (or fewer are visible): exact over the visible rows decides
+            rows = conn.execute(exact_sql, exact_params).fetchall()
         return [(int(c), -float(d)) for c, d in rows]
 
     def _hit_rows(self, conn: psycopg.Connection, chunks: set[int], with_vectors: bool) -> dict[int, tuple]:
