@@ -125,6 +125,17 @@ def check_query_vector(vector: np.ndarray | None, dimension: int) -> None:
         raise ValueError(f"query vector has shape {np.asarray(vector).shape}, expected ({dimension},)")
 
 
+def counted_problems(execute: Any, checks: Sequence[tuple[str, Sequence[Any], str]]) -> list[str]:
+    """Run each (counting SQL, parameters, message) check; a non-zero count becomes the message
+    with ``{n}`` filled in. ``execute`` is a DB-API ``execute`` (sqlite3 or psycopg)."""
+    problems = []
+    for sql, params, message in checks:
+        n = execute(sql, params).fetchone()[0]
+        if n:
+            problems.append(message.format(n=n))
+    return problems
+
+
 @dataclass(frozen=True, slots=True)
 class SearchRequest:
     """One search as one principal. Dense and keyword candidates come from the same snapshot."""

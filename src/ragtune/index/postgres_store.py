@@ -49,6 +49,7 @@ from ragtune.index.base import (
     access_hash,
     check_dimensions,
     check_query_vector,
+    counted_problems,
     document_from_row,
     document_write_from_rows,
     principal_keys,
@@ -535,26 +536,16 @@ class PostgresStore:
                            self.location, backend="postgres")
 
     def check_integrity(self) -> list[str]:
-        problems: list[str] = []
         with self._read() as conn:
-            unguarded = conn.execute(
-                "SELECT count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM document_access a WHERE a.doc = d.doc)"
-            ).fetchone()[0]
-            if unguarded:
-                problems.append(f"{unguarded} document(s) have no access rows")
-            miscounted = conn.execute(
-                "SELECT count(*) FROM documents d WHERE n_chunks <> (SELECT count(*) FROM chunks c WHERE c.doc = d.doc)"
-            ).fetchone()[0]
-            if miscounted:
-                problems.append(f"{miscounted} document(s) whose chunk count differs from their chunk rows")
-            invalid = conn.execute(
-                "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT i.indisvalid",
-                (self.schema,),
-            ).fetchone()[0]
-            if invalid:
-                problems.append(f"{invalid} index(es) of schema {self.schema} are invalid (REINDEX them)")
-        return problems
+            return counted_problems(conn.execute, [
+                ("SELECT count(*) FROM documents d WHERE NOT EXISTS "
+                 "(SELECT 1 FROM document_access a WHERE a.doc = d.doc)", (), "{n} document(s) have no access rows"),
+                ("SELECT count(*) FROM documents d WHERE n_chunks <> (SELECT count(*) FROM chunks c WHERE c.doc = d.doc)",
+                 (), "{n} document(s) whose chunk count differs from their chunk rows"),
+                ("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND NOT i.indisvalid",
+                 (self.schema,), f"{{n}} index(es) of schema {self.schema} are invalid (REINDEX them)"),
+            ])
 
     def flush(self) -> None:
         """Nothing is held outside the database."""

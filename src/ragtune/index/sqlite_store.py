@@ -35,6 +35,7 @@ from ragtune.index.base import (  # noqa: F401 - the errors are re-exported
     access_hash,
     check_dimensions,
     check_query_vector,
+    counted_problems,
     document_from_row as _document,
     document_write_from_rows as _document_write,
     principal_keys,
@@ -527,32 +528,19 @@ class SqliteStore:
                 db.execute("INSERT INTO chunks_fts(chunks_fts, rank) VALUES ('integrity-check', 1)")
             except sqlite3.DatabaseError as exc:
                 problems.append(f"full-text index out of step with chunks: {exc}")
-            orphans = db.execute(
-                "SELECT count(*) FROM chunks WHERE doc NOT IN (SELECT rowid FROM documents)"
-            ).fetchone()[0]
-            if orphans:
-                problems.append(f"{orphans} chunk(s) belong to no document")
-            stray = db.execute(
-                "SELECT count(*) FROM document_access WHERE doc NOT IN (SELECT rowid FROM documents)"
-            ).fetchone()[0]
-            if stray:
-                problems.append(f"{stray} access row(s) belong to no document")
-            unguarded = db.execute(
-                "SELECT count(*) FROM documents WHERE rowid NOT IN (SELECT doc FROM document_access)"
-            ).fetchone()[0]
-            if unguarded:
-                problems.append(f"{unguarded} document(s) have no access rows")
             next_pos = int(self._meta("next_pos"))
-            beyond = db.execute(
-                "SELECT count(*) FROM chunks WHERE vec_pos < 0 OR vec_pos >= ?", (next_pos,)
-            ).fetchone()[0]
-            if beyond:
-                problems.append(f"{beyond} chunk(s) have a vector position outside 0..{next_pos - 1}")
-            bad_size = db.execute(
-                "SELECT count(*) FROM chunks WHERE length(embedding) != ?", (4 * self.dimension,)
-            ).fetchone()[0]
-            if bad_size:
-                problems.append(f"{bad_size} chunk(s) have a vector of the wrong size")
+            problems += counted_problems(db.execute, [
+                ("SELECT count(*) FROM chunks WHERE doc NOT IN (SELECT rowid FROM documents)", (),
+                 "{n} chunk(s) belong to no document"),
+                ("SELECT count(*) FROM document_access WHERE doc NOT IN (SELECT rowid FROM documents)", (),
+                 "{n} access row(s) belong to no document"),
+                ("SELECT count(*) FROM documents WHERE rowid NOT IN (SELECT doc FROM document_access)", (),
+                 "{n} document(s) have no access rows"),
+                ("SELECT count(*) FROM chunks WHERE vec_pos < 0 OR vec_pos >= ?", (next_pos,),
+                 f"{{n}} chunk(s) have a vector position outside 0..{next_pos - 1}"),
+                ("SELECT count(*) FROM chunks WHERE length(embedding) != ?", (4 * self.dimension,),
+                 "{n} chunk(s) have a vector of the wrong size"),
+            ])
             problems.extend(self._derived.problems(db, int(self._meta("epoch")), next_pos))
         return problems
 
