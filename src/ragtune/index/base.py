@@ -7,7 +7,7 @@ pgvector, OpenSearch) can implement it with its own native filtering, and caller
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -123,6 +123,20 @@ def check_dimensions(writes: Sequence[DocumentWrite], dimension: int) -> None:
 def check_query_vector(vector: np.ndarray | None, dimension: int) -> None:
     if vector is not None and np.asarray(vector).shape != (dimension,):
         raise ValueError(f"query vector has shape {np.asarray(vector).shape}, expected ({dimension},)")
+
+
+def pages_by_document_id(
+    page: Callable[[str, int], list[DocumentWrite]], batch: int
+) -> Iterator[list[DocumentWrite]]:
+    """``Store.writes`` for any backend: ``page(after, n)`` returns the next ``n`` documents with
+    ids above ``after`` (id order, one snapshot per page), until one comes back empty."""
+    after = ""
+    while True:
+        writes = page(after, batch)
+        if not writes:
+            return
+        yield writes
+        after = writes[-1].document.id
 
 
 def counted_problems(execute: Any, checks: Sequence[tuple[str, Sequence[Any], str]]) -> list[str]:

@@ -50,6 +50,7 @@ from ragtune.index.base import (
     check_dimensions,
     check_query_vector,
     counted_problems,
+    pages_by_document_id,
     document_from_row,
     document_write_from_rows,
     principal_keys,
@@ -134,31 +135,30 @@ def _reason(exc: BaseException) -> str:
 
 
 class PlanCounts:
-    """How many chunks a (principal, filter) may see, and how many there are, for choosing the
-    dense path; cached for ``PLAN_SECONDS`` because the count scans every document row (tens of
-    ms on 25,000 documents, bench/RESULTS.md). A stale count can only pick the slower path, never a
-    wrong answer: exact is exact, and a graph walk that finds too few falls back to exact."""
+    """How many chunks a (principal, filter) may see, for choosing the dense path; cached for
+    ``PLAN_SECONDS`` because the count scans every document row (tens of ms on 25,000 documents,
+    bench/RESULTS.md). A stale count can only pick the slower path, never a wrong answer: exact is
+    exact, and a graph walk that finds too few falls back to exact."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._cache: OrderedDict[tuple, tuple[float, int, int]] = OrderedDict()
+        self._cache: OrderedDict[tuple, tuple[float, int]] = OrderedDict()
 
-    def get(self, conn: psycopg.Connection, counted: tuple[str, list[Any]]) -> tuple[int, int]:
+    def get(self, conn: psycopg.Connection, counted: tuple[str, list[Any]]) -> int:
         sql, params = counted
         key = (sql, *[tuple(p) if isinstance(p, list) else p for p in params])
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None and now - hit[0] < PLAN_SECONDS:
-                return hit[1], hit[2]
+                return hit[1]
         visible = conn.execute(f"SELECT coalesce(sum(v.n_chunks), 0) FROM documents v WHERE {sql}", params).fetchone()[0]
-        total = conn.execute("SELECT coalesce(sum(n_chunks), 0) FROM documents").fetchone()[0]
         with self._lock:
-            self._cache[key] = (now, int(visible), int(total))
+            self._cache[key] = (now, int(visible))
             self._cache.move_to_end(key)
             while len(self._cache) > 256:
                 self._cache.popitem(last=False)
-        return int(visible), int(total)
+        return int(visible)
 
 
 class PostgresStore:
@@ -434,7 +434,7 @@ class PostgresStore:
         if request.exact:
             rows = conn.execute(exact_sql, exact_params).fetchall()
             return [(int(c), -float(d)) for c, d in rows]
-        visible_chunks, total = self._plan_counts.get(conn, counted)
+        visible_chunks = self._plan_counts.get(conn, counted)
         if visible_chunks <= cfg.exact_max_visible:
             rows = conn.execute(exact_sql, exact_params).fetchall()
             return [(int(c), -float(d)) for c, d in rows]
@@ -445,6 +445,7 @@ class PostgresStore:
         conn.execute("SET LOCAL enable_sort = off")
         if self.iterative_scan:
             conn.execute("SET LOCAL hnsw.iterative_scan = strict_order")
+        total, _ = self._terms.corpus(conn)  # the chunk count BM25 also uses, cached the same way
         share = max(visible_chunks, 1) / max(total, 1)
         ef = max(cfg.ef_search, k, int(cfg.oversample * k / share))
         conn.execute(f"SET LOCAL hnsw.ef_search = {int(min(MAX_EF_SEARCH, ef))}")
@@ -499,28 +500,26 @@ class PostgresStore:
         return [DocumentSummary(*row) for row in rows]
 
     def writes(self, batch: int = 100) -> Iterator[list[DocumentWrite]]:
-        after = ""
-        while True:
-            with self._read() as conn:
-                documents = conn.execute(
-                    "SELECT doc, id, origin, source, text, format, metadata, allowed_users, allowed_groups, "
-                    "access_origin, layout FROM documents WHERE id > %s ORDER BY id LIMIT %s",
-                    (after, batch),
-                ).fetchall()
-                chunks: dict[int, list[tuple]] = {row[0]: [] for row in documents}
-                for row in conn.execute(
-                    "SELECT doc, id, text, start_offset, end_offset, page, page_end, heading_path, token_count, "
-                    "embedding FROM chunks WHERE doc = ANY(%s) ORDER BY doc, ordinal",
-                    (list(chunks),),
-                ):
-                    chunks[row[0]].append((*row[1:9], _array(row[9])))
-            if not documents:
-                return
-            yield [
-                document_write_from_rows(document_from_row(r[1], *r[3:]), r[2], chunks[r[0]], self.dimension)
-                for r in documents
-            ]
-            after = documents[-1][1]
+        return pages_by_document_id(self._writes_after, batch)
+
+    def _writes_after(self, after: str, batch: int) -> list[DocumentWrite]:
+        with self._read() as conn:
+            documents = conn.execute(
+                "SELECT doc, id, origin, source, text, format, metadata, allowed_users, allowed_groups, "
+                "access_origin, layout FROM documents WHERE id > %s ORDER BY id LIMIT %s",
+                (after, batch),
+            ).fetchall()
+            chunks: dict[int, list[tuple]] = {row[0]: [] for row in documents}
+            for row in conn.execute(
+                "SELECT doc, id, text, start_offset, end_offset, page, page_end, heading_path, token_count, "
+                "embedding FROM chunks WHERE doc = ANY(%s) ORDER BY doc, ordinal",
+                (list(chunks),),
+            ):
+                chunks[row[0]].append((*row[1:9], _array(row[9])))
+        return [
+            document_write_from_rows(document_from_row(r[1], *r[3:]), r[2], chunks[r[0]], self.dimension)
+            for r in documents
+        ]
 
     # -- administration -----------------------------------------------------------------------
     def status(self) -> StoreStatus:

@@ -36,6 +36,7 @@ from ragtune.index.base import (  # noqa: F401 - the errors are re-exported
     check_dimensions,
     check_query_vector,
     counted_problems,
+    pages_by_document_id,
     document_from_row as _document,
     document_write_from_rows as _document_write,
     principal_keys,
@@ -483,31 +484,29 @@ class SqliteStore:
         return [DocumentSummary(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
 
     def writes(self, batch: int = 100) -> Iterator[list[DocumentWrite]]:
-        after = ""
-        while True:
-            with self._snapshot() as db:
-                documents = db.execute(
-                    "SELECT rowid, id, origin, source, text, format, metadata, allowed_users, allowed_groups, "
-                    "access_origin, layout FROM documents WHERE id > ? ORDER BY id LIMIT ?",
-                    (after, batch),
+        return pages_by_document_id(self._writes_after, batch)
+
+    def _writes_after(self, after: str, batch: int) -> list[DocumentWrite]:
+        with self._snapshot() as db:
+            documents = db.execute(
+                "SELECT rowid, id, origin, source, text, format, metadata, allowed_users, allowed_groups, "
+                "access_origin, layout FROM documents WHERE id > ? ORDER BY id LIMIT ?",
+                (after, batch),
+            ).fetchall()
+            out = []
+            for row in documents:
+                chunks = db.execute(
+                    "SELECT id, text, start, end, page, page_end, heading_path, token_count, embedding "
+                    "FROM chunks WHERE doc = ? ORDER BY ordinal",
+                    (row[0],),
                 ).fetchall()
-                out = []
-                for row in documents:
-                    chunks = db.execute(
-                        "SELECT id, text, start, end, page, page_end, heading_path, token_count, embedding "
-                        "FROM chunks WHERE doc = ? ORDER BY ordinal",
-                        (row[0],),
-                    ).fetchall()
-                    document = _document(row[1], row[3], row[4], row[5], json.loads(row[6]), json.loads(row[7]),
-                                         json.loads(row[8]), row[9], json.loads(row[10]))
-                    out.append(_document_write(document, row[2], [
-                        (c[0], c[1], c[2], c[3], c[4], c[5], json.loads(c[6]), c[7],
-                         np.frombuffer(c[8], dtype=np.float32)) for c in chunks
-                    ], self.dimension))
-            if not out:
-                return
-            yield out
-            after = out[-1].document.id
+                document = _document(row[1], row[3], row[4], row[5], json.loads(row[6]), json.loads(row[7]),
+                                     json.loads(row[8]), row[9], json.loads(row[10]))
+                out.append(_document_write(document, row[2], [
+                    (c[0], c[1], c[2], c[3], c[4], c[5], json.loads(c[6]), c[7],
+                     np.frombuffer(c[8], dtype=np.float32)) for c in chunks
+                ], self.dimension))
+        return out
 
     # -- administration -----------------------------------------------------------------------
     def status(self) -> StoreStatus:

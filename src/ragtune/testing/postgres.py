@@ -80,10 +80,13 @@ class PostgresServer:
         install = self.bin.parent
         copy = Path(tempfile.gettempdir()) / f"ragtune-pginstall-{abs(hash(str(install))) % 10**8}"
         if not (copy / "bin" / "postgres").exists():
-            staging = Path(tempfile.mkdtemp(prefix="ragtune-pginstall-"))
+            staging = Path(tempfile.mkdtemp(prefix="ragtune-pginstall-"))  # copied whole, then renamed: never half
             shutil.copytree(install, staging / "tree", symlinks=True)
-            os.chmod(staging, 0o755)
-            (staging / "tree").rename(copy) if not copy.exists() else None
+            try:
+                (staging / "tree").rename(copy)
+            except OSError:  # another process renamed its copy first: use that one
+                pass
+            shutil.rmtree(staging, ignore_errors=True)
         return copy / "bin"
 
     def start(self, timeout: float = 60.0) -> PostgresServer:
