@@ -12,7 +12,7 @@ import pytest
 
 from ragtune.config import IndexConfig, RagtuneConfig
 from ragtune.errors import RagtuneError
-from ragtune.index.base import IndexCorruptError, IndexMismatchError, SearchRequest
+from ragtune.index.base import IndexCorruptError, IndexMismatchError, SearchRequest, SourceFingerprint
 from ragtune.index.postgres_store import PostgresStore, masked_url
 from ragtune.index.vectors import AnnConfig
 from ragtune.ingest.api import ingest
@@ -137,9 +137,12 @@ def test_a_version_1_schema_is_migrated_on_open_and_keeps_its_rows(postgres_url:
     with PostgresStore(postgres_url, EMBEDDER.identity, EMBEDDER.dimension, schema=schema) as store:
         hits = store.search(SearchRequest(Principal("u"), None, "leave", 5)).keyword
         assert [h.chunk_id for h in hits] == ["c"] and store.check_integrity() == []
+        store.set_source_fingerprints([SourceFingerprint("o", "f", 1, 1)])  # version 3's table and trigger
+        store.delete(["d"])
+        assert store.source_fingerprints() == {}
     with psycopg.connect(postgres_url) as conn:
         version = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = 'schema_version'").fetchone()[0]
-    assert int(version) == SCHEMA_VERSION == 2
+    assert int(version) == SCHEMA_VERSION == 3
 
 
 def test_keyword_ranking_is_bm25_a_rare_word_outweighs_a_repeated_common_one(postgres_url: str) -> None:

@@ -134,3 +134,37 @@ def test_sync_of_a_removed_folder_deletes_its_documents(tmp_path, corpus, config
     report = ingest(ws, [corpus / "team"], config=config, embedder=embedder, sync=True)
     assert report.index["deleted"] == 1
     assert _texts(ws, config, HR, "salary") == [] and _texts(ws, config, ANYONE, "helmets")
+
+
+class CountingLoads:
+    """Counts the files the pipeline actually reads and parses."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from ragtune.ingest import pipeline
+
+        self.paths: list[str] = []
+        real = pipeline.load_file
+
+        def counted(found, config):  # type: ignore[no-untyped-def]
+            self.paths.append(found.file.path.name)
+            return real(found, config)
+
+        monkeypatch.setattr(pipeline, "load_file", counted)
+
+
+def test_unchanged_files_are_not_even_read_and_any_change_is(tmp_path, corpus, config, monkeypatch) -> None:
+    ws, embedder = Workspace(tmp_path / "ws"), CountingEmbedder()
+    first = _run(ws, corpus, config, embedder)
+    loads = CountingLoads(monkeypatch)
+    again = _run(ws, corpus, config, embedder)
+    assert loads.paths == [] and embedder.texts == 0
+    assert again.index["unchanged"] == first.documents == again.documents and again.chunks == first.chunks
+    assert [s.status for s in again.sources] == [s.status for s in first.sources]
+    (corpus / "helmets.txt").write_text("Helmets must be worn on every ride.\n")  # content
+    (corpus / "team" / ".ragtune-acl.json").write_text('{"allowed_groups": ["hr", "staff"]}')  # folder access
+    changed = _run(ws, corpus, config, embedder)
+    assert sorted(loads.paths) == ["helmets.txt", "salaries.md"]
+    assert changed.index["updated"] == 1 and changed.index["unchanged"] == first.documents - 1
+    loads.paths.clear()
+    _run(ws, corpus, config.model_copy(update={"chunking": config.chunking.model_copy(update={"overlap_tokens": 3})}), embedder)
+    assert len(loads.paths) == 4  # a chunking setting changes what every file becomes

@@ -61,6 +61,21 @@ class DocumentState:
 
 
 @dataclass(frozen=True, slots=True)
+class SourceFingerprint:
+    """What one source file looked like when all its documents were last written: a hash of its
+    bytes, the settings that parse and chunk it and its access list (``ingest/plan.py``). A
+    planner that finds the same fingerprint skips the file without reading it on a worker.
+
+    The store forgets a fingerprint whenever any document of that origin is written, re-accessed
+    or deleted by any path, so a stale one can never hide a change."""
+
+    origin: str
+    fingerprint: str
+    documents: int
+    chunks: int
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentSummary:
     """A document as listed to a user: no text, no access list."""
 
@@ -260,6 +275,14 @@ class Store(Protocol):
     def update_access(self, document_id: str, access: AccessList) -> None: ...
 
     def delete(self, document_ids: Iterable[str]) -> int: ...
+
+    def source_fingerprints(self) -> dict[str, SourceFingerprint]:
+        """Every remembered source fingerprint, by origin."""
+        ...
+
+    def set_source_fingerprints(self, fingerprints: Sequence[SourceFingerprint]) -> None:
+        """Remember these (replacing older ones); call after the sources' documents are written."""
+        ...
 
     def search(self, request: SearchRequest) -> SearchResults: ...
 

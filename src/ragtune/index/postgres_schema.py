@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ragtune.index.postgres_filters import JNORM_SQL
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each entry upgrades a schema from the version before it; index 0 creates version 1.
 MIGRATIONS: list[list[str]] = [
@@ -69,5 +69,23 @@ MIGRATIONS: list[list[str]] = [
     [  # 2: a chunk's length in index terms, for BM25's length normalisation (postgres_keyword.py)
         "ALTER TABLE {schema}.chunks ADD COLUMN n_terms integer GENERATED ALWAYS AS "
         "(length(to_tsvector('english', heading || ' ' || text))) STORED",
+    ],
+    [  # 3: source-file fingerprints for the ingest planner (ingest/plan.py), forgotten by a
+        # trigger whenever any document of that origin changes, by whatever path
+        """CREATE TABLE {schema}.sources (
+            origin      text PRIMARY KEY,
+            fingerprint text NOT NULL,
+            documents   integer NOT NULL,
+            chunks      integer NOT NULL,
+            updated_at  double precision NOT NULL
+        )""",
+        """CREATE FUNCTION {schema}.sources_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP <> 'INSERT' THEN DELETE FROM {schema}.sources WHERE origin = OLD.origin; END IF;
+            IF TG_OP <> 'DELETE' THEN DELETE FROM {schema}.sources WHERE origin = NEW.origin; END IF;
+            RETURN NULL;
+        END $$""",
+        "CREATE TRIGGER sources_forget AFTER INSERT OR UPDATE OR DELETE ON {schema}.documents "
+        "FOR EACH ROW EXECUTE FUNCTION {schema}.sources_forget()",
     ],
 ]

@@ -45,6 +45,7 @@ from ragtune.index.base import (
     IndexMismatchError,
     SearchRequest,
     SearchResults,
+    SourceFingerprint,
     StoreStatus,
     access_hash,
     check_dimensions,
@@ -380,6 +381,27 @@ class PostgresStore:
             return 0
         with self._write() as conn:
             return conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (ids,)).rowcount
+
+    def source_fingerprints(self) -> dict[str, SourceFingerprint]:
+        # Only where the index holds exactly the file's documents: a plain (non-sync) ingest of a
+        # file that lost a record leaves the old one behind, and a later sync must read the file.
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT origin, fingerprint, documents, chunks FROM sources s "
+                "WHERE documents = (SELECT count(*) FROM documents d WHERE d.origin = s.origin)"
+            ).fetchall()
+        return {row[0]: SourceFingerprint(*row) for row in rows}
+
+    def set_source_fingerprints(self, fingerprints: Sequence[SourceFingerprint]) -> None:
+        if not fingerprints:
+            return
+        with self._connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            cursor.executemany(  # no generation bump: readers' view of the index is unchanged
+                "INSERT INTO sources (origin, fingerprint, documents, chunks, updated_at) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (origin) DO UPDATE SET fingerprint = excluded.fingerprint, documents = excluded.documents, "
+                "chunks = excluded.chunks, updated_at = excluded.updated_at",
+                [(f.origin, f.fingerprint, f.documents, f.chunks, time.time()) for f in fingerprints],
+            )
 
     def compact(self, force: bool = False) -> bool:
         """Nothing to renumber: PostgreSQL's autovacuum reclaims deleted rows. Always False."""

@@ -56,3 +56,23 @@ END;
 CREATE TRIGGER IF NOT EXISTS chunks_fts_delete AFTER DELETE ON chunks BEGIN
     INSERT INTO chunks_fts(chunks_fts, rowid, heading, text) VALUES ('delete', old.rowid, old.heading, old.text);
 END;
+
+-- One row per source file whose documents were all written from it (ingest/plan.py skips a file
+-- whose fingerprint is unchanged). Any change to a document of that origin, by whatever path,
+-- forgets the row, so a fingerprint can only ever describe what the index holds.
+CREATE TABLE IF NOT EXISTS sources (
+    origin      TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    documents   INTEGER NOT NULL,
+    chunks      INTEGER NOT NULL,
+    updated_at  REAL NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS sources_forget_insert AFTER INSERT ON documents BEGIN
+    DELETE FROM sources WHERE origin = new.origin;
+END;
+CREATE TRIGGER IF NOT EXISTS sources_forget_update AFTER UPDATE ON documents BEGIN
+    DELETE FROM sources WHERE origin IN (old.origin, new.origin);
+END;
+CREATE TRIGGER IF NOT EXISTS sources_forget_delete AFTER DELETE ON documents BEGIN
+    DELETE FROM sources WHERE origin = old.origin;
+END;

@@ -31,6 +31,7 @@ from ragtune.index.base import (  # noqa: F401 - the errors are re-exported
     Hit,
     SearchRequest,
     SearchResults,
+    SourceFingerprint,
     StoreStatus,
     access_hash,
     check_dimensions,
@@ -340,6 +341,25 @@ class SqliteStore:
                 db.execute("DELETE FROM documents WHERE rowid = ?", (row[0],))
                 deleted += 1
         return deleted
+
+    def source_fingerprints(self) -> dict[str, SourceFingerprint]:
+        # Only where the index holds exactly the file's documents: a plain (non-sync) ingest of a
+        # file that lost a record leaves the old one behind, and a later sync must read the file.
+        with self._snapshot() as db:
+            rows = db.execute(
+                "SELECT origin, fingerprint, documents, chunks FROM sources s "
+                "WHERE documents = (SELECT count(*) FROM documents d WHERE d.origin = s.origin)"
+            ).fetchall()
+        return {row[0]: SourceFingerprint(*row) for row in rows}
+
+    def set_source_fingerprints(self, fingerprints: Sequence[SourceFingerprint]) -> None:
+        if not fingerprints:
+            return
+        with self._transaction() as db:  # no generation bump: readers' view of the index is unchanged
+            db.executemany(
+                "INSERT OR REPLACE INTO sources(origin, fingerprint, documents, chunks, updated_at) VALUES (?,?,?,?,?)",
+                [(f.origin, f.fingerprint, f.documents, f.chunks, time.time()) for f in fingerprints],
+            )
 
     def compact(self, force: bool = False) -> bool:
         """Renumber vector positions when dead ones exceed the configured share; True if done."""

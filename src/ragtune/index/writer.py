@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ragtune.embed.base import Embedder
-from ragtune.index.base import DocumentWrite, Store, access_hash, record_hash
+from ragtune.index.base import DocumentWrite, SourceFingerprint, Store, access_hash, record_hash
 from ragtune.types import Chunk, Document, content_hash
 
 
@@ -58,6 +58,13 @@ class IndexingSink:
         self.stats = WriteStats()
         self._pending: list[tuple[Document, list[Chunk], str, bool]] = []
         self._pending_chunks = 0
+        self._fingerprints: list[SourceFingerprint] = []
+        self.remembered: list[SourceFingerprint] = []
+        """Every fingerprint stored this run (``ingest`` stores them again after a sync's deletes)."""
+
+    def remember(self, fingerprint: SourceFingerprint) -> None:
+        """Store the source's fingerprint once its documents (all written before this call) are."""
+        self._fingerprints.append(fingerprint)
 
     def write(self, document: Document, chunks: list[Chunk], origin: str | None = None) -> None:
         origin = origin or document.source
@@ -76,6 +83,14 @@ class IndexingSink:
             self.flush()
 
     def flush(self) -> None:
+        self._write_pending()
+        # After the documents' commit, never before: a crash in between loses only the fingerprint,
+        # and the next run reads that file again and finds its documents unchanged.
+        fingerprints, self._fingerprints = self._fingerprints, []
+        self.store.set_source_fingerprints(fingerprints)
+        self.remembered.extend(fingerprints)
+
+    def _write_pending(self) -> None:
         if not self._pending:
             return
         pending, self._pending, self._pending_chunks = self._pending, [], 0

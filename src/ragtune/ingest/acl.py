@@ -106,18 +106,21 @@ class AccessResolver:
     def apply(self, file: Path | None, documents: list[Document]) -> None:
         """Set the access list of documents loaded from ``file`` (None: not from a file, e.g.
         SQL rows, where only the documents' own fields, the option and the default apply)."""
+        access, overrides_content = self.file_access(file)
+        for document in documents:
+            if overrides_content or document.access.origin not in _ORIGINS_FROM_CONTENT:
+                document.access = access
+
+    def file_access(self, file: Path | None) -> tuple[AccessList, bool]:
+        """The access list the file's documents get unless their own content names one, and
+        whether it overrides even that (a sidecar does). Needs no parsing, so an ingest planner
+        can tell an access change from the outside of a file."""
         if file is not None:
             sidecar = file.with_name(file.name + SIDECAR_SUFFIX)
             if sidecar.exists():
-                access = read_acl_file(sidecar)
-                for document in documents:
-                    document.access = access
-                return
+                return read_acl_file(sidecar), True
         directory = self._directory_access(file.absolute().parent) if file is not None else None
-        fallback = directory or self.option or self.default
-        for document in documents:
-            if document.access.origin not in _ORIGINS_FROM_CONTENT:
-                document.access = fallback
+        return directory or self.option or self.default, False
 
     def _directory_access(self, folder: Path) -> AccessList | None:
         if folder in self._directory_cache:

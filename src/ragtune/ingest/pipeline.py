@@ -11,17 +11,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol, runtime_checkable
 
 from ragtune.chunk.base import Chunker
 from ragtune.config import IngestConfig, SqlSourceConfig
 from ragtune.errors import LoadError, UnsupportedFormatError
+from ragtune.index.base import SourceFingerprint
 from ragtune.ingest.acl import AccessResolver
 from ragtune.ingest.base import LoadResult
 from ragtune.ingest.formats import loader_for_content, loader_for_name
-from ragtune.ingest.sources import FoundFile, PathSource, Skipped
+from ragtune.ingest.plan import IngestPlan, fingerprint_for, walk_plan
+from ragtune.ingest.report import IngestReport, SourceReport, source_report
+from ragtune.ingest.sources import FoundFile
 from ragtune.ingest.sql import SqlSource
 from ragtune.types import Chunk, Document, IngestError
 
@@ -32,77 +35,11 @@ class DocumentSink(Protocol):
     def write(self, document: Document, chunks: list[Chunk], origin: str) -> None: ...
 
 
-@dataclass(slots=True)
-class SourceReport:
-    """What happened to one file (or one SQL query)."""
+@runtime_checkable
+class RememberingSink(DocumentSink, Protocol):
+    """A sink that can store a file's fingerprint once all its documents are written."""
 
-    source: str
-    status: Literal["ok", "partial", "failed", "skipped"]
-    documents: int = 0
-    chunks: int = 0
-    errors: list[IngestError] = field(default_factory=list)
-    reason: str = ""
-
-
-@dataclass(slots=True)
-class IngestReport:
-    sources: list[SourceReport] = field(default_factory=list)
-    seconds: float = 0.0
-    index: dict[str, int] = field(default_factory=dict)
-    """What the index did: documents added, updated, unchanged, deleted; chunks embedded."""
-
-    def _count(self, *statuses: str) -> int:
-        return sum(1 for s in self.sources if s.status in statuses)
-
-    @property
-    def succeeded(self) -> int:
-        return self._count("ok", "partial")
-
-    @property
-    def failed(self) -> int:
-        return self._count("failed")
-
-    @property
-    def skipped(self) -> int:
-        return self._count("skipped")
-
-    @property
-    def documents(self) -> int:
-        return sum(s.documents for s in self.sources)
-
-    @property
-    def chunks(self) -> int:
-        return sum(s.chunks for s in self.sources)
-
-    @property
-    def errors(self) -> list[IngestError]:
-        return [e for s in self.sources for e in s.errors]
-
-    @property
-    def has_failures(self) -> bool:
-        return any(s.status in ("failed", "partial") for s in self.sources)
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "succeeded": self.succeeded,
-            "failed": self.failed,
-            "skipped": self.skipped,
-            "documents": self.documents,
-            "chunks": self.chunks,
-            "seconds": round(self.seconds, 3),
-            "index": self.index,
-            "sources": [
-                {
-                    "source": s.source,
-                    "status": s.status,
-                    "documents": s.documents,
-                    "chunks": s.chunks,
-                    "reason": s.reason,
-                    "errors": [{"record": e.record, "reason": e.reason} for e in s.errors],
-                }
-                for s in self.sources
-            ],
-        }
+    def remember(self, fingerprint: SourceFingerprint) -> None: ...
 
 
 def load_file(found: FoundFile, config: IngestConfig) -> LoadResult:
@@ -136,30 +73,34 @@ class IngestPipeline:
         sql_sources: Iterable[SqlSourceConfig] = (),
         on_start: Callable[[int], None] | None = None,
         on_progress: Callable[[SourceReport], None] | None = None,
+        plan: IngestPlan | None = None,
     ) -> IngestReport:
+        """Ingest what ``plan`` says must be read (without one: every file found under ``paths``)."""
         started = time.perf_counter()
         report = IngestReport()
         resolvers: dict[Path | None, AccessResolver] = {}
-        source = PathSource(
-            list(paths), self.config.include, self.config.exclude, self.config.follow_symlinks
-        )
-        items = list(source.walk())
+        plan = plan if plan is not None else walk_plan(paths, self.config, self.groups, self.users)
         sqls = list(sql_sources)
         if on_start:
-            on_start(len(items) + len(sqls))
+            on_start(len(plan.entries) + len(sqls))
 
         def record(result: SourceReport) -> None:
             report.sources.append(result)
             if on_progress:
                 on_progress(result)
 
-        for item in items:
-            if isinstance(item, Skipped):
-                record(SourceReport(item.path, "skipped", reason=item.reason))
+        for entry in plan.entries:
+            if isinstance(entry, SourceReport):  # skipped, or unchanged since its fingerprint
+                record(entry)
                 continue
-            if item.root not in resolvers:
-                resolvers[item.root] = self._resolver(item.root)
-            record(self._ingest_file(item, resolvers[item.root]))
+            root = entry.found.root
+            if root not in resolvers:
+                resolvers[root] = self._resolver(root)
+            result = self._ingest_file(entry.found, resolvers[root])
+            fingerprint = fingerprint_for(entry, result)
+            if fingerprint is not None and isinstance(self.sink, RememberingSink):
+                self.sink.remember(fingerprint)
+            record(result)
         for sql in sqls:
             record(self._ingest_sql(SqlSource(sql)))
         report.seconds = time.perf_counter() - started
@@ -169,6 +110,15 @@ class IngestPipeline:
         return AccessResolver(root, self.groups, self.users, self.config.default_groups)
 
     def _ingest_file(self, found: FoundFile, resolver: AccessResolver) -> SourceReport:
+        prepared = self.prepare_file(found, resolver)
+        if prepared.report.status == "failed":
+            return prepared.report
+        # Outside prepare_file's guard: a failing sink (the index) must stop the run, not pass as a bad file.
+        return self._emit(prepared.report.source, prepared.chunked, prepared.report.errors)
+
+    def prepare_file(self, found: FoundFile, resolver: AccessResolver) -> PreparedFile:
+        """Load, apply access and chunk one file, writing nothing: what a local run does before
+        its sink, and what a Ray worker does for the driver (``ingest/ray_executor.py``)."""
         uri = found.file.uri
         try:
             loaded = load_file(found, self.config)
@@ -180,9 +130,8 @@ class IngestPipeline:
             logger.debug("unexpected error ingesting %s", uri, exc_info=True)
             reason = f"unexpected error: {type(exc).__name__}: {exc}"
         else:
-            # Outside the guard: a failing sink (the index) must stop the run, not pass as a bad file.
-            return self._emit(uri, chunked, loaded.errors)
-        return SourceReport(uri, "failed", errors=[IngestError(uri, reason)], reason=reason)
+            return PreparedFile(source_report(uri, chunked, loaded.errors), chunked)
+        return PreparedFile(SourceReport(uri, "failed", errors=[IngestError(uri, reason)], reason=reason), [])
 
     def _ingest_sql(self, source: SqlSource) -> SourceReport:
         documents: list[Document] = []
@@ -204,7 +153,12 @@ class IngestPipeline:
         if self.sink is not None:
             for document, chunks in chunked:
                 self.sink.write(document, chunks, name)
-        status: Literal["ok", "partial"] = "partial" if errors else "ok"
-        reason = f"{len(errors)} record(s) failed" if errors else ""
-        total = sum(len(chunks) for _, chunks in chunked)
-        return SourceReport(name, status, len(chunked), total, errors, reason)
+        return source_report(name, chunked, errors)
+
+
+@dataclass(slots=True)
+class PreparedFile:
+    """One file loaded and chunked but not yet written: its report and its documents."""
+
+    report: SourceReport
+    chunked: list[tuple[Document, list[Chunk]]]

@@ -34,7 +34,7 @@ from ragtune.embed.hashing import HashingEmbedder
 from ragtune.generate.answer_scorer import FeatureAnswerScorer
 from ragtune.generate.assistant import Assistant
 from ragtune.generate.extractive import ExtractiveReader
-from ragtune.index.base import DocumentWrite, SearchRequest, Store
+from ragtune.index.base import DocumentWrite, SearchRequest, SourceFingerprint, Store
 from ragtune.index.filters import FilterError, evaluate
 from ragtune.retrieve.retriever import Retriever
 from ragtune.types import AccessList, Chunk, Document, Principal
@@ -253,6 +253,21 @@ class StoreConformance:
         assert under == {"doc-1", "doc-2", "doc-3", "doc-4"}
         assert {s.document_id for s in store.states_by_origin(origins=["/corpus/file-2.txt"])} == {"doc-2"}
         assert store.states_by_origin(prefix="/corpus/file-1.txt_") == []  # LIKE wildcards are literal
+
+    def test_source_fingerprints_are_forgotten_when_their_documents_change(self, store: Store) -> None:
+        self._fill(store)
+        origins = [f"/corpus/file-{n}.txt" for n in (1, 2, 3, 4)]
+        store.set_source_fingerprints([SourceFingerprint(o, f"fp-{o}", 1, 2) for o in origins])
+        assert store.source_fingerprints() == {o: SourceFingerprint(o, f"fp-{o}", 1, 2) for o in origins}
+        store.upsert([write_for(make_document(1, "a new frame warranty".split()), EMBEDDER)])  # any write path
+        store.update_access("doc-2", AccessList(frozenset({"bob"}), frozenset(), "test"))
+        store.delete(["doc-3"])
+        assert set(store.source_fingerprints()) == {origins[3]}  # only the untouched file is remembered
+        store.set_source_fingerprints([SourceFingerprint(origins[3], "fp-new", 1, 2)])
+        assert store.source_fingerprints()[origins[3]].fingerprint == "fp-new"
+        # a fingerprint counting other documents than the index holds for its file is not offered
+        store.set_source_fingerprints([SourceFingerprint(origins[3], "fp-new", 2, 4)])
+        assert store.source_fingerprints() == {}
 
     def test_reusable_vectors_match_what_was_written(self, store: Store) -> None:
         document = make_document(7, "chain brake saddle".split())
