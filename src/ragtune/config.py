@@ -53,8 +53,23 @@ class IngestConfig(_Section):
     default_groups: list[str] = Field(default_factory=lambda: [PUBLIC_GROUP])
     follow_symlinks: bool = True
     json_records: JsonConfig = Field(default_factory=JsonConfig, alias="json")
+    # Where files are parsed, chunked and embedded: here, or on a Ray cluster (ingest/ray_executor.py).
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = None
+    """A running cluster's address (``host:port`` of the head's GCS, ``ray://host:10001``, or "auto")."""
+    ray_writes: Literal["auto", "driver", "workers"] = "auto"
+    """Who writes to the store: auto is the workers for PostgreSQL, the driver for SQLite (one writer)."""
+    ray_embed_actors: int | None = Field(default=None, gt=0)
+    """Embedding actors, each loading the model once (default: one per node)."""
+    ray_files_per_task: int = Field(default=16, gt=0)
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _ray_needs_an_address(self) -> IngestConfig:
+        if self.executor == "ray" and not self.ray_address:
+            raise ValueError('executor = "ray" needs ray_address, e.g. ray_address = "127.0.0.1:6379" (or --ray ADDRESS)')
+        return self
 
 
 def _check_backend_options(section: Any, key_backends: dict[str, tuple[str, ...]], example_url: str) -> None:
@@ -367,7 +382,8 @@ class EvalConfig(_Section):
 
 
 class ServeConfig(_Section):
-    """``ragtune serve``: limits of the HTTP service (keys live in ``keys.json``, never here)."""
+    """``ragtune serve``: limits of the HTTP service. API keys never live here: they are in
+    ``keys.json`` on SQLite, in the database (``state_schema``) on PostgreSQL."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
@@ -381,6 +397,14 @@ class ServeConfig(_Section):
     audit_max_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     """The audit log rolls over to ``audit.jsonl.1`` (and on) past this size."""
     audit_backups: int = Field(default=10, ge=1)
+    replica_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")
+    """This server's name on every audit line and on /health, so the log collector and a load
+    balancer can tell replicas apart. Default: $RAGTUNE_REPLICA_ID, else ``<hostname>-<pid>``."""
+    state_schema: str | None = Field(default=None, pattern=r"^[a-z_][a-z0-9_]{0,62}$")
+    """``[index] backend = "postgres"``: the schema holding the API keys and rate-limit buckets
+    that all replicas share. Default: ``<index schema>_serve``. It is not the index schema, so a
+    rebuild-and-swap (which replaces that schema) keeps the keys; set it to keep using the same
+    keys after pointing ``[index] schema`` at another index."""
 
 
 class RagtuneConfig(_Section):

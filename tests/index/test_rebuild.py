@@ -53,3 +53,17 @@ def test_the_live_index_changes_only_when_the_rebuild_completes(tmp_path: Path, 
     with rebuilding(workspace, config) as (building, building_config):
         ingest(building, [new], config=building_config, embedder=EMBEDDER)
     assert _sources(workspace, config) == ["new.md"]
+
+
+def test_the_swapped_in_index_takes_writes_and_keeps_its_fingerprints_right(tmp_path: Path, config: RagtuneConfig) -> None:
+    """Its triggers name their tables by the schema they fire in, not the one they were made in."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nLeave is 28 days.")
+    workspace = Workspace(tmp_path / "ws")
+    with rebuilding(workspace, config) as (building, building_config):
+        ingest(building, [docs], config=building_config, embedder=EMBEDDER)
+    (docs / "a.md").write_text("# A\n\nLeave is 30 days.")
+    report = ingest(workspace, [docs], config=config, embedder=EMBEDDER)
+    assert report.index["updated"] == 1
+    assert ingest(workspace, [docs], config=config, embedder=EMBEDDER).index["unchanged"] == 1

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Optional, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
+from rich.markup import escape
 
 from ragtune.config import format_validation_error
 from ragtune.workspace import WORKSPACE_ENV, Workspace
@@ -48,7 +49,8 @@ def split_names(values: list[str] | None) -> list[str]:
 
 def fail(message: str, code: int = 2) -> typer.Exit:
     """Print ``error: message`` on stderr; ``raise fail(...)`` exits with ``code``."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    # escaped: messages name settings like "[index] url", which rich would take for markup and drop
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
     return typer.Exit(code)
 
 
@@ -61,6 +63,11 @@ def build_config(model: type[SettingsT], what: str, **values: Any) -> SettingsT:
 
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+RayOption = Annotated[
+    Optional[str],
+    typer.Option("--ray", metavar="ADDRESS", help="Run on this Ray cluster (host:port of its head, ray://host:10001 "
+                 "or 'auto'); every node needs this ragtune installed and the same paths."),
+]
 UserOption = Annotated[str, typer.Option("--user", "-u", help="Act as this user id.")]
 PrincipalGroupsOption = Annotated[
     Optional[list[str]], typer.Option("--groups", "-g", help="The user's groups (comma-separated); 'public' is implied.")

@@ -14,6 +14,7 @@ from rich.table import Table
 from ragtune.cli.common import (
     JsonOption,
     QuietOption,
+    RayOption,
     WorkspaceOption,
     console,
     err_console,
@@ -75,8 +76,9 @@ def _ingest_command(sync: bool, help_text: str):  # type: ignore[no-untyped-def]
         strict: StrictOption = False,
         as_json: JsonOption = False,
         workspace: WorkspaceOption = None,
+        ray: RayOption = None,
     ) -> None:
-        _run_ingest(paths, groups, users, include, exclude, strict, as_json, workspace, sync=sync)
+        _run_ingest(paths, groups, users, include, exclude, strict, as_json, workspace, sync=sync, ray=ray)
 
     command.__doc__ = help_text
     return command
@@ -88,7 +90,8 @@ sync = _ingest_command(
     True, "Like ingest, and also delete indexed documents that vanished from these paths.")
 
 
-def _run_ingest(paths, groups, users, include, exclude, strict, as_json, workspace, sync: bool) -> None:  # type: ignore[no-untyped-def]
+def _run_ingest(paths, groups, users, include, exclude, strict, as_json, workspace, sync: bool,  # type: ignore[no-untyped-def]
+                ray: str | None = None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ragtune.ingest.api import ingest as run_ingest
@@ -100,6 +103,15 @@ def _run_ingest(paths, groups, users, include, exclude, strict, as_json, workspa
             config.ingest.include = include
         if exclude:
             config.ingest.exclude = [*config.ingest.exclude, *exclude]
+        if ray:
+            config.ingest.ray_address = ray
+            config.ingest.executor = "ray"
+        if config.ingest.executor == "ray":
+            from ragtune.ingest.ray_executor import writer_note
+
+            note = writer_note(config)  # also refuses a writer the backend cannot have
+            if not as_json:
+                err_console.print(note)
     except (RagtuneError, ValueError) as exc:
         raise fail(str(exc)) from None
     if not paths and not config.sql_sources:

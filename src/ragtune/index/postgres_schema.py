@@ -79,10 +79,16 @@ MIGRATIONS: list[list[str]] = [
             chunks      integer NOT NULL,
             updated_at  double precision NOT NULL
         )""",
+        # The table is named through TG_TABLE_SCHEMA, not {schema}: a rebuild creates its schema
+        # under a staging name and renames it (index/rebuild.py), and the body is only text.
         """CREATE FUNCTION {schema}.sources_forget() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            IF TG_OP <> 'INSERT' THEN DELETE FROM {schema}.sources WHERE origin = OLD.origin; END IF;
-            IF TG_OP <> 'DELETE' THEN DELETE FROM {schema}.sources WHERE origin = NEW.origin; END IF;
+            IF TG_OP <> 'INSERT' THEN
+                EXECUTE format('DELETE FROM %I.sources WHERE origin = $1', TG_TABLE_SCHEMA) USING OLD.origin;
+            END IF;
+            IF TG_OP <> 'DELETE' THEN
+                EXECUTE format('DELETE FROM %I.sources WHERE origin = $1', TG_TABLE_SCHEMA) USING NEW.origin;
+            END IF;
             RETURN NULL;
         END $$""",
         "CREATE TRIGGER sources_forget AFTER INSERT OR UPDATE OR DELETE ON {schema}.documents "

@@ -16,6 +16,7 @@ from ragtune.index.writer import IndexingSink, WriteStats
 from ragtune.ingest.acl import AccessResolver
 from ragtune.ingest.files import SourceFile
 from ragtune.ingest.pipeline import IngestPipeline, IngestReport, SourceReport, load_file
+from ragtune.ingest.plan import plan_ingest
 from ragtune.ingest.sources import FoundFile
 from ragtune.ingest.sql import SqlSource
 from ragtune.types import Chunk, Document, IngestError
@@ -52,11 +53,29 @@ def ingest(
     sqls = list(config.sql_sources if sql_sources is None else sql_sources)
     store = build_store(workspace, config, embedder)
     try:
+        plan = plan_ingest(paths, config, store, groups, users)
+        on_ray = config.ingest.executor == "ray"
+        if on_ray:
+            from ragtune.ingest.ray_executor import KnownVectors, RayIngest, writer_side
+
+            if writer_side(config) == "driver":
+                embedder = KnownVectors(embedder)  # the actors embed; the driver's sink writes
         with IndexingSink(store, embedder, config.index.batch_chunks, on_embedded) as sink:
-            pipeline = IngestPipeline(config.ingest, chunker, sink, groups=groups, users=users)
-            report = pipeline.run(paths, sqls, on_start=on_start, on_progress=on_progress)
+            sink.stats.unchanged += plan.unchanged_documents
+            if on_ray:
+                with RayIngest(workspace, config, groups, users) as ray_ingest:
+                    report = ray_ingest.run(plan, sink, on_start=on_start, on_progress=on_progress)
+                # SQL sources are queried from the driver: one connection, no files to spread.
+                sql_report = IngestPipeline(config.ingest, chunker, sink, groups=groups, users=users).run(sql_sources=sqls)
+                report.sources += sql_report.sources
+            else:
+                pipeline = IngestPipeline(config.ingest, chunker, sink, groups=groups, users=users)
+                report = pipeline.run(sql_sources=sqls, on_start=on_start, on_progress=on_progress, plan=plan)
         if sync:
-            sink.stats.deleted = store.delete(vanished(store, paths, sqls, report, sink.stats))
+            gone = vanished(store, paths, sqls, report, sink.stats, plan.unchanged_origins)
+            sink.stats.deleted = store.delete(gone)
+            if gone:  # a deleted document forgets its file's fingerprint: the files read whole keep theirs
+                store.set_source_fingerprints(sink.remembered)
         report.index = sink.stats.to_dict()
         store.compact()
     finally:
@@ -65,12 +84,18 @@ def ingest(
 
 
 def vanished(
-    store: Store, paths: list[Path], sqls: list[SqlSourceConfig], report: IngestReport, stats: WriteStats
+    store: Store,
+    paths: list[Path],
+    sqls: list[SqlSourceConfig],
+    report: IngestReport,
+    stats: WriteStats,
+    unchanged_origins: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> list[str]:
-    """Ids of stored documents under ``paths``/``sqls`` that this run did not see."""
+    """Ids of stored documents under ``paths``/``sqls`` that this run did not see (the documents
+    of files the plan found unchanged were not read, and stay)."""
     # A file that failed or was only partly read keeps its last good documents: losing them
     # because of a transient parse error would be worse than serving them a little longer.
-    protected = {s.source for s in report.sources if s.status in ("failed", "partial")}
+    protected = {s.source for s in report.sources if s.status in ("failed", "partial")} | set(unchanged_origins)
     candidates = []
     for path in paths:
         absolute = Path(path).absolute()
