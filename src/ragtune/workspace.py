@@ -9,7 +9,7 @@ listed here and nowhere else; every module asks ``Workspace`` for a path.
     evals/<kind>/<name> scratch of evaluations: indexes of eval corpora, compare copies (``scratch_dir``)
     uploads/            documents uploaded to the server (``uploads_dir``)
     audit/audit.jsonl   the server's audit log (``audit_log``)
-    keys.json           the server's API key hashes (``keys_path``)
+    keys.json           the server's API key hashes (``keys_path``); on PostgreSQL, in the database
 
 The user cache (ONNX exports, dequantised bases) is shared by all workspaces: ``ragtune.cache``.
 """

@@ -67,12 +67,16 @@ def service(served: Served):  # type: ignore[no-untyped-def]
     svc.close()
 
 
-def make_app(service, tmp_path: Path, *, open_access: bool = False, **settings):  # type: ignore[no-untyped-def]
+def make_app(service, tmp_path: Path, *, open_access: bool = False, keys: KeyRing | None = None,  # type: ignore[no-untyped-def]
+             **settings):
+    """The app over ``service``, auditing to ``tmp_path`` as replica ``test-replica``; ``keys``:
+    default the served workspace's keys.json."""
     from ragtune.serve.app import create_app
 
     config = service.config.serve.model_copy(update=settings)
-    audit = AuditLog(tmp_path / "audit.jsonl", max_bytes=config.audit_max_bytes, backups=config.audit_backups)
-    return create_app(service, KeyRing(KeyStore.for_workspace(service.workspace.root)), settings=config,
+    audit = AuditLog(tmp_path / "audit.jsonl", max_bytes=config.audit_max_bytes, backups=config.audit_backups,
+                     replica="test-replica")
+    return create_app(service, keys or KeyRing(KeyStore.for_workspace(service.workspace.root)), settings=config,
                       open_access=open_access, audit=audit)
 
 

@@ -25,6 +25,7 @@ def test_no_key_or_a_wrong_key_is_401_and_health_needs_none(client, served):
     assert wrong.headers["www-authenticate"] == "Bearer"
     health = client.get("/health")
     assert health.status_code == 200 and health.json()["documents"] >= 8
+    assert health.json()["replica"] == "test-replica"  # a load balancer's check tells replicas apart
 
 
 def test_each_key_searches_as_its_principal(client, served):
@@ -56,6 +57,7 @@ def test_ask_answers_with_citations_and_is_audited_without_the_key(service, serv
     assert not denied["found"] and denied["usage"]["completion_tokens"] == 0  # the model was never called
     lines = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
     assert [line["event"] for line in lines] == ["ask", "ask"]
+    assert {line["replica"] for line in lines} == {"test-replica"}
     first = lines[0]
     assert first["user"] == "erik" and first["groups"] == ["staff"] and first["question"] == MEALS
     assert first["retrieved"] and set(first["cited"]) <= set(first["retrieved"])
@@ -206,6 +208,31 @@ def test_rate_limit_is_per_key_with_retry_after(service, served, tmp_path):
         assert other.status_code == 200  # another key has its own bucket
         metrics = client.get("/metrics", headers=bearer(served.keys.hr)).text
         assert "ragtune_rate_limited_total 2.0" in metrics
+
+
+def test_a_lost_key_database_is_503_with_retry_after_and_the_server_recovers(service, tmp_path, postgres_url):
+    import psycopg
+
+    from ragtune.serve.keys import KeyRing
+    from ragtune.serve.postgres_keys import PostgresKeyStore
+    from ragtune.serve.postgres_state import APPLICATION_NAME, ServeStateDatabase
+    from tests.pg_fixtures import new_schema
+
+    database = ServeStateDatabase(postgres_url, f"{new_schema()}_serve", setting="test")
+    try:
+        store = PostgresKeyStore(database)
+        secret, _ = store.create("erik", ["staff"])
+        with TestClient(make_app(service, tmp_path, keys=KeyRing(store))) as client:
+            assert client.get("/me", headers=bearer(secret)).status_code == 200
+            with psycopg.connect(postgres_url, autocommit=True) as admin:  # as a database restart does
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+                              (APPLICATION_NAME,))
+            lost = client.get("/me", headers=bearer(secret))
+            assert lost.status_code == 503 and lost.headers["retry-after"] == "1", lost.text
+            assert lost.json()["error"]["type"] == "service_unavailable" and "127.0.0.1" not in lost.text
+            assert client.get("/me", headers=bearer(secret)).status_code == 200
+    finally:
+        database.close()
 
 
 def test_metrics_count_requests_tokens_and_cost(client, served):

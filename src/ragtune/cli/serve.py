@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.table import Table
@@ -19,6 +22,9 @@ from ragtune.cli.common import (
 )
 from ragtune.errors import RagtuneError
 
+if TYPE_CHECKING:
+    from ragtune.serve.keys import KeyBackend
+
 keys_app = typer.Typer(help="API keys of the server: each maps to a user and groups.", no_args_is_help=True)
 
 
@@ -32,36 +38,62 @@ def serve_command(
     """Serve the workspace over HTTP: OpenAI-compatible /v1 endpoints, search, ask, documents, the web UI.
 
     Every request runs as its API key's principal. Without keys the server starts only with
-    --open on a loopback address.
+    --open on a loopback address. With the postgres index backend, keys and rate limits are in the
+    database, shared by every replica over the same index.
     """
     import uvicorn
 
     from ragtune.serve.app import create_app, is_loopback
-    from ragtune.serve.keys import KeyRing, KeyStore
+    from ragtune.serve.keys import KeyRing
     from ragtune.serve.service import Service
+    from ragtune.serve.stores import key_store_for, open_state_database, rate_limiter_for, unread_key_file
 
     ws = resolve_workspace(workspace)
-    try:
-        config = ws.load_config()
-        host = host or config.serve.host
-        port = config.serve.port if port is None else port
-        keys = KeyRing(KeyStore.for_workspace(ws.root))
-        if open_access and not is_loopback(host):
-            raise fail(f"--open serves without keys and is refused on '{host}': only on a loopback address")
-        if not len(keys) and not open_access:
-            where = "" if is_loopback(host) else f" on the non-loopback address '{host}'"
-            raise fail(f"no API keys{where}: create one with 'ragtune keys create --user NAME [--groups a,b] "
-                        "[--admin]'" + (", or pass --open to serve without keys on loopback" if is_loopback(host) else ""))
-        service = Service(ws, config)
-    except RagtuneError as exc:
-        raise fail(str(exc)) from None
-    app = create_app(service, keys, settings=config.serve, open_access=open_access)
-    err_console.print(f"ragtune serving {ws.root} on http://{host}:{port} ({len(keys)} active key(s)"
-                      f"{', open on loopback' if open_access else ''}); web UI at /, API schema at /openapi.json")
-    try:
+    with ExitStack() as opened:  # closed in reverse order however the command ends
+        try:
+            config = ws.load_config()
+            host = host or config.serve.host
+            port = config.serve.port if port is None else port
+            database = open_state_database(config)  # None on SQLite: keys.json and buckets in memory
+            if database is not None:
+                opened.callback(database.close)
+            keys = KeyRing(key_store_for(ws, config, database))
+            stranded = unread_key_file(ws, config)
+            if stranded:
+                err_console.print(f"note: {ws.keys_path} holds {len(stranded)} active key(s) that this server does not "
+                                  f"read: with [index] backend postgres the keys live in {keys.store.where}; create "
+                                  "them there with 'ragtune keys create'", markup=False, highlight=False, soft_wrap=True)
+            if open_access and not is_loopback(host):
+                raise fail(f"--open serves without keys and is refused on '{host}': only on a loopback address")
+            if not len(keys) and not open_access:
+                where = "" if is_loopback(host) else f" on the non-loopback address '{host}'"
+                raise fail(f"no API keys{where}: create one with 'ragtune keys create --user NAME [--groups a,b] "
+                           "[--admin]'" + (", or pass --open to serve without keys on loopback" if is_loopback(host) else ""))
+            service = Service(ws, config)
+            opened.callback(service.close)
+            app = create_app(service, keys, settings=config.serve, open_access=open_access,
+                             limiter=rate_limiter_for(config.serve, database))
+        except RagtuneError as exc:
+            raise fail(str(exc)) from None
+        err_console.print(f"ragtune serving {ws.root} on http://{host}:{port} as replica {app.state.ragtune.replica} "
+                          f"({len(keys)} active key(s) in {keys.store.where}{', open on loopback' if open_access else ''}); "
+                          "web UI at /, API schema at /openapi.json", markup=False, highlight=False, soft_wrap=True)
         uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10)
+
+
+@contextmanager
+def _key_store(workspace: Optional[Path]) -> Iterator[KeyBackend]:
+    """The workspace's keys: its keys.json, or the database on [index] backend postgres."""
+    from ragtune.config import RagtuneConfig
+    from ragtune.serve.stores import key_store_for
+
+    ws = resolve_workspace(workspace)
+    # the settings as written: only [index] and [serve] matter here, no model reference is resolved
+    store = key_store_for(ws, RagtuneConfig.load(ws.config_path))
+    try:
+        yield store
     finally:
-        service.close()
+        store.close()
 
 
 @keys_app.command("create")
@@ -74,11 +106,9 @@ def keys_create(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Create a key. It is printed once: only its hash is stored."""
-    from ragtune.serve.keys import KeyStore
-
     try:
-        secret, entry = KeyStore.for_workspace(resolve_workspace(workspace).root).create(
-            user, split_names(groups), admin=admin, label=label)
+        with _key_store(workspace) as store:
+            secret, entry = store.create(user, split_names(groups), admin=admin, label=label)
     except RagtuneError as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -92,10 +122,9 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(as_json: JsonOption = False, workspace: WorkspaceOption = None) -> None:
     """The keys with their users, groups and state (never the keys themselves)."""
-    from ragtune.serve.keys import KeyStore
-
     try:
-        keys = KeyStore.for_workspace(resolve_workspace(workspace).root).keys()
+        with _key_store(workspace) as store:
+            keys = store.keys()
     except RagtuneError as exc:
         raise fail(str(exc)) from None
     if as_json:
@@ -110,11 +139,10 @@ def keys_list(as_json: JsonOption = False, workspace: WorkspaceOption = None) ->
 @keys_app.command("revoke")
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (ragtune keys list).")],
                 workspace: WorkspaceOption = None) -> None:
-    """Revoke a key; a running server refuses it from its next request."""
-    from ragtune.serve.keys import KeyStore
-
+    """Revoke a key; every running server using these keys refuses it from its next request."""
     try:
-        entry = KeyStore.for_workspace(resolve_workspace(workspace).root).revoke(key_id)
+        with _key_store(workspace) as store:
+            entry = store.revoke(key_id)
     except RagtuneError as exc:
         raise fail(str(exc)) from None
     console.print(f"key {entry.id} ({entry.user}) revoked at {entry.revoked}", highlight=False)

@@ -19,10 +19,11 @@ from ragtune.errors import RagtuneError, RegistryError
 from ragtune.serve.audit import AuditLog
 from ragtune.serve.body_limit import BodyLimit
 from ragtune.serve.deps import ServerState
-from ragtune.serve.errors import ApiError, error_body
+from ragtune.serve.errors import ApiError, StateUnavailable, error_body
 from ragtune.serve.keys import KeyRing
 from ragtune.serve.metrics import ServerMetrics
-from ragtune.serve.ratelimit import RateLimiter
+from ragtune.serve.ratelimit import Limiter, RateLimiter
+from ragtune.serve.replica import replica_id
 from ragtune.serve.routes.native import router as native
 from ragtune.serve.routes.openai import router as openai
 from ragtune.serve.service import ModelNotFound, Service
@@ -41,18 +42,20 @@ def is_loopback(host: str) -> bool:
 
 
 def create_app(service: Service, keys: KeyRing, *, settings: ServeConfig | None = None,
-               open_access: bool = False, audit: AuditLog | None = None) -> FastAPI:
+               open_access: bool = False, audit: AuditLog | None = None, limiter: Limiter | None = None) -> FastAPI:
     """The app over ``service``. ``open_access``: requests without a key run as the anonymous
-    public principal (the CLI allows it on loopback only)."""
+    public principal (the CLI allows it on loopback only). ``limiter``: default in this process;
+    replicas pass the one shared in the database (``stores.rate_limiter_for``). The replica id
+    is the audit log's."""
     settings = settings or service.config.serve
-    audit = audit or AuditLog(service.workspace.audit_log,
-                              max_bytes=settings.audit_max_bytes, backups=settings.audit_backups)
+    audit = audit or AuditLog(service.workspace.audit_log, max_bytes=settings.audit_max_bytes,
+                              backups=settings.audit_backups, replica=replica_id(settings))
     # no /docs or /redoc: they load Swagger UI and ReDoc from a CDN, unreachable air-gapped
     app = FastAPI(title="ragtune", version=__version__, docs_url=None, redoc_url=None,
                   description="RAG and tuned models over your documents; every request runs as its key's principal.")
     metrics = ServerMetrics()
     app.state.ragtune = ServerState(service, keys, settings, open_access, audit, metrics,
-                                    RateLimiter(settings.rate_limit_per_minute))
+                                    limiter or RateLimiter(settings.rate_limit_per_minute), audit.replica)
     app.include_router(openai)
     app.include_router(native)
     _add_errors(app)
@@ -74,6 +77,12 @@ def _add_errors(app: FastAPI) -> None:
     @app.exception_handler(RegistryError)
     async def not_found(_: Request, exc: Exception) -> JSONResponse:
         return answer(404, str(exc), "model_not_found")
+
+    @app.exception_handler(StateUnavailable)
+    async def unavailable(_: Request, exc: StateUnavailable) -> JSONResponse:
+        logger.error("%s", exc)  # the message holds the masked URL only
+        return answer(503, "the server cannot reach its key and rate-limit store; retry shortly", "service_unavailable",
+                      {"Retry-After": "1"})
 
     @app.exception_handler(RagtuneError)
     async def bad_request(_: Request, exc: RagtuneError) -> JSONResponse:

@@ -16,7 +16,7 @@ from ragtune.serve.audit import AuditLog
 from ragtune.serve.errors import ApiError
 from ragtune.serve.keys import ApiKey, KeyRing
 from ragtune.serve.metrics import ServerMetrics
-from ragtune.serve.ratelimit import RateLimiter
+from ragtune.serve.ratelimit import Limiter
 from ragtune.serve.service import Service
 from ragtune.types import Principal
 
@@ -47,7 +47,9 @@ class ServerState:
     open_access: bool
     audit: AuditLog
     metrics: ServerMetrics
-    limiter: RateLimiter
+    limiter: Limiter
+    replica: str
+    """This server's name among its replicas (``[serve] replica_id``)."""
 
     async def run(self, work: Callable[[], T]) -> T:
         """Run blocking work on the thread pool, bounded by ``request_timeout`` (504 after)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ragtune.errors import RagtuneError
+
 
 class ApiError(Exception):
     """An error answered as ``{"error": {"message", "type", "code"}}``, OpenAI's shape."""
@@ -15,3 +17,8 @@ class ApiError(Exception):
 
 def error_body(message: str, kind: str, status: int) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "code": status}}
+
+
+class StateUnavailable(RagtuneError):
+    """The database holding the API keys and rate limits cannot be reached: answered with 503,
+    since the request itself may be fine and a retry (or another replica) may succeed."""

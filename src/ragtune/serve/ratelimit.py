@@ -1,9 +1,20 @@
-"""Per-key rate limit: a token bucket of ``per_minute`` requests, refilled evenly."""
+"""Per-key rate limit: a token bucket of ``per_minute`` requests, refilled evenly. This one lives
+in the process (one server on one machine); ``postgres_ratelimit.PostgresRateLimiter`` keeps the
+buckets in the database so that replicas share them (``stores.rate_limiter_for`` picks one)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import Protocol
+
+
+class Limiter(Protocol):
+    per_minute: int
+
+    def take(self, key: str) -> float:
+        """0.0 when the request may go ahead (one token taken), else the seconds until it may."""
+        ...
 
 
 class RateLimiter:

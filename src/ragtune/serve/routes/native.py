@@ -23,12 +23,12 @@ router = APIRouter(tags=["ragtune"])
 
 @router.get("/health")
 async def health(request: Request) -> dict[str, Any]:
-    """Liveness and the index size; needs no key (it reveals no document)."""
+    """Liveness, the index size and which replica answered; needs no key (it reveals no document)."""
     st = state(request)
     status = await st.run(st.service.status)
     st.metrics.documents.set(status["documents"])
     return {"status": "ok", "version": __version__, "documents": status["documents"], "chunks": status["chunks"],
-            "embedder": status["embedder"]}
+            "embedder": status["embedder"], "replica": st.replica}
 
 
 @router.get("/me")
