@@ -17,6 +17,7 @@ from ragtune.cli.common import (
     EvalsetOption,
     EvalUserOption,
     JsonOption,
+    RayOption,
     PrincipalGroupsOption,
     ReportOption,
     SampleSeedOption,
@@ -73,6 +74,7 @@ def eval_retrieval(
     as_json: JsonOption = False,
     report: ReportOption = None,
     workspace: WorkspaceOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Score retrieval (nDCG, recall, MRR, MAP, hit rate) per mode; the run is saved for diffs."""
     from ragtune.evaluate.api import run_retrieval_eval
@@ -87,6 +89,7 @@ def eval_retrieval(
         return run_retrieval_eval(
             ws, data, mode_variants(split_names([mode])), metrics=split_names(metric) or DEFAULT_METRICS,
             principal=Principal(user, frozenset(split_names(groups))), track=track, on_embedded=on_embedded,
+            ray_address=ray,
         )
 
     _evaluate(job, as_json, report)
@@ -111,6 +114,7 @@ def eval_qa(
     as_json: JsonOption = False,
     report: ReportOption = None,
     workspace: WorkspaceOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Score answers: exact match, token F1, answer hit (expected refusals included), faithfulness,
     citation precision/recall, refusals; and behaviour (format, style, label) where the eval set or
@@ -131,6 +135,7 @@ def eval_qa(
         return run_qa_eval(
             ws, data, variants, principal=Principal(user, frozenset(split_names(groups))),
             judge_repeats=judge_repeats, track=track, on_embedded=on_embedded, behaviour_file=behaviour,
+            ray_address=ray,
         )
 
     _evaluate(job, as_json, report)

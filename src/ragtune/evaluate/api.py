@@ -6,7 +6,9 @@ under the workspace so it can be reported on and diffed later.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from ragtune.evaluate.data import EvalData, Track, index_key, no_track
 from ragtune.evaluate.judge import LLMJudge
 from ragtune.evaluate.qa_eval import evaluate_answers
 from ragtune.evaluate.retrieval_eval import evaluate_retrieval
-from ragtune.evaluate.retrieval_metrics import DEFAULT_METRICS, parse_metric
+from ragtune.evaluate.retrieval_metrics import DEFAULT_METRICS, Metric, parse_metric
 from ragtune.evaluate.runs import EvalRun, RunStore
 from ragtune.evaluate.summary import summarise
 from ragtune.evaluate.variants import Variant, apply_overrides
@@ -69,33 +71,64 @@ def run_retrieval_eval(
     track: Track = no_track,
     on_embedded: Callable[[int], None] | None = None,
     save: bool = True,
+    ray_address: str | None = None,
 ) -> EvalRun:
-    from ragtune.retrieve.api import open_retriever
-
+    """``ray_address``: spread the questions over that Ray cluster (``evaluate/ray_map.py``)."""
     parsed = [parse_metric(m) for m in metrics]
     configs = _variant_configs(data, config or workspace.load_config(), variants)
     _check_index_overrides(data, configs, workspace)
     run = EvalRun("retrieval", dict(data.info), {}, [])
-    rerankers: dict[str, Any] = {}
-    for group in _grouped_by_index(configs).values():
-        first = group[0][1]
-        target = data.prepare(workspace, first, on_embedded)
-        retriever = open_retriever(target, first)
-        if retriever.reranker is not None:  # open_retriever loaded the first variant's model already
-            rerankers.setdefault(first.retrieval.rerank_model, retriever.reranker)  # type: ignore[arg-type]
-        try:
-            for variant, variant_config in group:
-                retriever.config = variant_config.retrieval
-                retriever.reranker = _reranker(variant_config, rerankers)
-                rows = evaluate_retrieval(retriever, data.items, variant.name, variant_config, parsed, principal, track=track)
+    with _cluster(ray_address) as ray:
+        for group in _grouped_by_index(configs).values():
+            target = data.prepare(workspace, group[0][1], on_embedded)
+            for variant, variant_config, rows in _retrieval_rows(target, group, data, parsed, principal, track, ray):
                 run.rows.extend(rows)
                 run.variants[variant.name] = _record(variant, variant_config, ("chunking", "embedder", "retrieval"))
                 run.summary[variant.name] = summarise(rows)
-        finally:
-            retriever.close()
     if save:
         RunStore(workspace).save(run)
     return run
+
+
+@contextmanager
+def _cluster(address: str | None) -> Iterator[Any]:
+    """The connected ``ray`` module for the block, or None for a local run."""
+    if address is None:
+        yield None
+        return
+    from ragtune.ray_cluster import connected
+
+    with connected(address) as ray:
+        yield ray
+
+
+def _retrieval_rows(target: Workspace, group: list[tuple[Variant, RagtuneConfig]], data: EvalData,
+                    metrics: Sequence[Metric], principal: Principal, track: Track,
+                    ray: Any) -> Iterator[tuple[Variant, RagtuneConfig, list[dict[str, Any]]]]:
+    if ray is not None:
+        from ragtune.evaluate.ray_map import map_questions, retrieval_shard, worker_config
+
+        for variant, variant_config in group:
+            shard = partial(retrieval_shard, str(target.root), worker_config(variant_config), variant.name, metrics,
+                            principal)
+            yield variant, variant_config, map_questions(ray, data.items, shard, track=track,
+                                                         label=f"retrieval {variant.name}")
+        return
+    from ragtune.retrieve.api import open_retriever
+
+    first = group[0][1]
+    rerankers: dict[str, Any] = {}
+    retriever = open_retriever(target, first)
+    if retriever.reranker is not None:  # open_retriever loaded the first variant's model already
+        rerankers.setdefault(first.retrieval.rerank_model, retriever.reranker)  # type: ignore[arg-type]
+    try:
+        for variant, variant_config in group:
+            retriever.config = variant_config.retrieval
+            retriever.reranker = _reranker(variant_config, rerankers)
+            yield variant, variant_config, evaluate_retrieval(retriever, data.items, variant.name, variant_config,
+                                                              metrics, principal, track=track)
+    finally:
+        retriever.close()
 
 
 def _reranker(config: RagtuneConfig, loaded: dict[str, Any]) -> Any:
@@ -122,11 +155,10 @@ def run_qa_eval(
     on_embedded: Callable[[int], None] | None = None,
     save: bool = True,
     behaviour_file: Path | None = None,
+    ray_address: str | None = None,
 ) -> EvalRun:
     """``behaviour_file``: behaviour settings (``--behaviour``) instead of the workspace's
-    ``[eval.behaviour]``."""
-    from ragtune.generate.api import close_assistant, open_assistant
-
+    ``[eval.behaviour]``; ``ray_address``: spread the questions over that Ray cluster."""
     base = config or workspace.load_config()
     configs = _variant_configs(data, base, variants)
     _check_index_overrides(data, configs, workspace)
@@ -136,20 +168,36 @@ def run_qa_eval(
     behaviour = open_behaviour(settings, root, data.items, items_root=items_root, embedder_config=base.embedder)
     if behaviour is not None:
         run.dataset["behaviour"] = behaviour.info
-    for group in _grouped_by_index(configs).values():
-        target = data.prepare(workspace, group[0][1], on_embedded)
-        for variant, variant_config in group:
-            # The judge needs the language model even where the answers are extracted without one.
-            assistant = open_assistant(target, variant_config, with_llm=True if judge_repeats else None)
-            try:
-                judge = LLMJudge(assistant.llm, judge_repeats, seed=variant_config.llm.seed) if judge_repeats else None
-                rows = evaluate_answers(assistant, data.items, variant.name, variant_config, principal, judge=judge, track=track,
-                                        behaviour=behaviour)
-            finally:
-                close_assistant(assistant)
-            run.rows.extend(rows)
-            run.variants[variant.name] = _record(variant, variant_config, ("chunking", "retrieval", "llm", "answer"))
-            run.summary[variant.name] = summarise(rows)
+    behaviour_args = (settings, root, data.items, items_root, base.embedder) if behaviour is not None else None
+    with _cluster(ray_address) as ray:
+        for group in _grouped_by_index(configs).values():
+            target = data.prepare(workspace, group[0][1], on_embedded)
+            for variant, variant_config in group:
+                if ray is not None:
+                    from ragtune.evaluate.ray_map import map_questions, qa_shard, worker_config
+
+                    shard = partial(qa_shard, str(target.root), worker_config(variant_config), variant.name, principal,
+                                    judge_repeats, behaviour_args)
+                    rows = map_questions(ray, data.items, shard, track=track, label=f"answers {variant.name}")
+                else:
+                    rows = _answer_rows(target, variant, variant_config, data, principal, judge_repeats, track, behaviour)
+                run.rows.extend(rows)
+                run.variants[variant.name] = _record(variant, variant_config, ("chunking", "retrieval", "llm", "answer"))
+                run.summary[variant.name] = summarise(rows)
     if save:
         RunStore(workspace).save(run)
     return run
+
+
+def _answer_rows(target: Workspace, variant: Variant, config: RagtuneConfig, data: EvalData, principal: Principal,
+                 judge_repeats: int, track: Track, behaviour: Any) -> list[dict[str, Any]]:
+    from ragtune.generate.api import close_assistant, open_assistant
+
+    # The judge needs the language model even where the answers are extracted without one.
+    assistant = open_assistant(target, config, with_llm=True if judge_repeats else None)
+    try:
+        judge = LLMJudge(assistant.llm, judge_repeats, seed=config.llm.seed) if judge_repeats else None
+        return evaluate_answers(assistant, data.items, variant.name, config, principal, judge=judge, track=track,
+                                behaviour=behaviour)
+    finally:
+        close_assistant(assistant)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import math
 import pickle
-import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -37,6 +36,7 @@ from ragtune.ingest.files import SourceFile
 from ragtune.ingest.plan import IngestPlan, PlannedFile, fingerprint_for, resolver_for
 from ragtune.ingest.report import IngestReport, SourceReport
 from ragtune.ingest.sources import FoundFile
+from ragtune.ray_cluster import alive_nodes, connected, import_ray
 from ragtune.types import Chunk, Document
 from ragtune.workspace import Workspace
 
@@ -44,15 +44,6 @@ logger = logging.getLogger(__name__)
 
 Prepared = tuple[int, SourceReport, list[tuple[Document, list[Chunk]]], SourceFingerprint | None]
 """(position in the plan, the file's report, its chunked documents, the fingerprint to remember)."""
-
-
-def import_ray() -> Any:
-    try:
-        import ray
-        import ray.data  # noqa: F401 - Ray Data ships in the ray[data] extra
-    except ImportError:
-        raise ConfigError("[ingest] executor = \"ray\" needs Ray: pip install 'ragtune[ray]'") from None
-    return ray
 
 
 def writer_side(config: RagtuneConfig) -> str:
@@ -73,20 +64,6 @@ def writer_note(config: RagtuneConfig) -> str:
         return f"ingest: parsing, embedding and writing {where} (each embedding actor writes to PostgreSQL)"
     reason = " (SQLite has one writer)" if config.index.backend == "sqlite" else ""
     return f"ingest: parsing and embedding {where}; writes from this machine only{reason}"
-
-
-def check_reachable(address: str | None, timeout: float = 5.0) -> None:
-    """Refuse a ``host:port`` nobody listens on at once: ``ray.init`` retries it for minutes."""
-    if not address or address == "auto" or "://" in address:
-        return  # found from the local session, or a Ray Client URL with its own timeout
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise ConfigError(f"[ingest] ray_address / --ray: {address!r} is not host:port, ray://host:port or 'auto'")
-    try:
-        socket.create_connection((host, int(port)), timeout=timeout).close()
-    except OSError as exc:
-        raise RagtuneError(f"cannot connect to the Ray cluster at {address!r} ([ingest] ray_address / --ray): "
-                           f"{exc.strerror or exc}; is its head running ('ray start --head')?") from None
 
 
 def config_for_workers(config: RagtuneConfig) -> dict[str, Any]:
@@ -210,35 +187,18 @@ class RayIngest:
         self.workspace, self.config = workspace, config
         self.groups, self.users = tuple(groups), tuple(users)
         self.writes = writer_side(config)
-        self.ray = import_ray()
+        import_ray()  # a missing extra is a clear error before any work
 
     def __enter__(self) -> RayIngest:
-        address = self.config.ingest.ray_address
-        started = time.perf_counter()
-        check_reachable(address)
-        try:
-            self.ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING,
-                          configure_logging=False, include_dashboard=False)
-        except Exception as exc:  # Ray raises ConnectionError, RuntimeError, ValueError…
-            raise RagtuneError(f"cannot connect to the Ray cluster at {address!r} "
-                               f"([ingest] ray_address / --ray): {type(exc).__name__}: {exc}") from None
-        context = self.ray.data.DataContext.get_current()
-        context.enable_progress_bars = False  # the CLI draws its own, as for a local run
-        context.print_on_execution_start = False
-        # Ray Data logs every execution (and that bars are off) at INFO/WARNING on stderr.
-        self._data_log_level = logging.getLogger("ray.data").level
-        logging.getLogger("ray.data").setLevel(logging.ERROR)
-        logger.info("connected to Ray at %s in %.1f s", address, time.perf_counter() - started)
+        self._connection = connected(self.config.ingest.ray_address or "", "[ingest] ray_address / --ray")
+        self.ray = self._connection.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        logging.getLogger("ray.data").setLevel(self._data_log_level)
-        self.ray.shutdown()
+        self._connection.__exit__(None, None, None)
 
     def actors(self) -> int:
-        if self.config.ingest.ray_embed_actors:
-            return self.config.ingest.ray_embed_actors
-        return max(1, sum(1 for node in self.ray.nodes() if node.get("Alive")))
+        return self.config.ingest.ray_embed_actors or alive_nodes(self.ray)
 
     def run(
         self,
