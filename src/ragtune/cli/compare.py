@@ -16,6 +16,7 @@ from ragtune.cli.common import (
     NoGoldenOption,
     PrincipalGroupsOption,
     QuietOption,
+    RayOption,
     RaftStyleOption,
     ReportOption,
     WithoutGoldenOption,
@@ -98,6 +99,7 @@ def compare_command(
     as_json: JsonOption = False,
     report: ReportOption = None,
     workspace: WorkspaceOption = None,
+    ray: RayOption = None,
 ) -> None:
     """Run the same questions through prompt / RAG / fine-tuned / hybrid / RAFT arms and compare
     quality, faithfulness, citations, latency, tokens and cost, with paired confidence intervals."""
@@ -137,7 +139,7 @@ def compare_command(
                                  raft_limit=raft_limit, name=name or data.name, progress=show, behaviour=behaviour,
                                  json_schema=json_schema)
         with progress_display(show) as (track, on_embedded), training_output():
-            run = run_compare(ws, data, options, track=track, on_embedded=on_embedded,
+            run = run_compare(ws, data, options, track=track, on_embedded=on_embedded, ray_address=ray,
                               log=(lambda m: err_console.print(m, highlight=False)) if show else (lambda m: None))
         advice = _advice(ws, run, answers)
     except RagtuneError as exc:

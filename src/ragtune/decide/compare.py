@@ -11,6 +11,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +97,49 @@ def mirror(source: Path, target: Path) -> int:
     return changed
 
 
+def open_arm(workspace: Workspace, target: Workspace, arm: Arm, config: RagtuneConfig, models: dict[str, str],
+             schema: dict[str, Any] | None) -> Any:
+    """The answerer of one arm (``close_arm`` closes it): here, or on a Ray worker."""
+    from ragtune.decide.closed_book import ClosedBookAssistant
+    from ragtune.generate.api import open_assistant
+    from ragtune.generate.factory import build_llm
+
+    if arm.model == "classifier":
+        from ragtune.decide.classifier_arm import open_classifier_arm
+
+        return open_classifier_arm(workspace, models["classifier"])
+    if arm.retrieval:
+        answerer = open_assistant(target, config)
+    else:
+        answerer = ClosedBookAssistant(build_llm(config.llm), config.llm, config.answer)
+    return _Constrained(answerer, schema) if arm.grammar and schema is not None else answerer
+
+
+def close_arm(answerer: Any) -> None:
+    retriever = getattr(answerer, "retriever", None)
+    if retriever is not None:
+        retriever.close()
+    if answerer.llm is not None:  # the extract arm loads no model
+        answerer.llm.close()
+
+
+def compare_shard(workspace: str, target: str, arm: Arm, config: dict[str, Any], models: dict[str, str],
+                  schema: dict[str, Any] | None, principal: Principal, behaviour: tuple[Any, ...] | None,
+                  shard: list[Any]) -> list[dict[str, Any]]:
+    """One Ray task of ``compare --ray``: the arm's answers to a shard of the test questions."""
+    settings = RagtuneConfig.model_validate(config)
+    suite = None
+    if behaviour is not None:
+        behaviour_settings, root, items, items_root, embedder = behaviour
+        suite = open_behaviour(behaviour_settings, root, items, items_root=items_root, embedder_config=embedder)
+    answerer = open_arm(Workspace(Path(workspace)), Workspace(Path(target)), arm, settings, models, schema)
+    try:
+        return evaluate_answers(answerer, shard, arm.name, settings, principal, retrieval=arm.retrieval,
+                                behaviour=suite, labels_only=arm.model == "classifier")
+    finally:
+        close_arm(answerer)
+
+
 class Comparison:
     def __init__(self, workspace: Workspace, data: CompareData, options: CompareOptions, config: RagtuneConfig, *,
                  track: Track = no_track, on_embedded: Callable[[int], None] | None = None, log: Log = _quiet) -> None:
@@ -105,6 +149,8 @@ class Comparison:
         self.target = workspace
         self.trained: dict[str, Trained] = {}
         self.schema: dict[str, Any] | None = None
+        self.ray: Any = None
+        """The connected ``ray`` module while ``run_compare(..., ray_address=...)`` runs."""
 
     def check(self) -> None:
         """Refuse, before any work, a run that could not finish."""
@@ -229,27 +275,11 @@ class Comparison:
         return self.config.model_copy(update={"llm": self.config.llm.model_copy(update=settings)})
 
     def _open(self, arm: Arm, config: RagtuneConfig) -> Any:
-        from ragtune.decide.closed_book import ClosedBookAssistant
-        from ragtune.generate.api import open_assistant
-        from ragtune.generate.factory import build_llm
-
-        if arm.model == "classifier":
-            from ragtune.decide.classifier_arm import open_classifier_arm
-
-            return open_classifier_arm(self.workspace, self.options.models["classifier"])
-        if arm.retrieval:
-            answerer = open_assistant(self.target, config)
-        else:
-            answerer = ClosedBookAssistant(build_llm(config.llm), config.llm, config.answer)
-        return _Constrained(answerer, self.schema) if arm.grammar and self.schema is not None else answerer
+        return open_arm(self.workspace, self.target, arm, config, self.options.models, self.schema)
 
     @staticmethod
     def _close(answerer: Any) -> None:
-        retriever = getattr(answerer, "retriever", None)
-        if retriever is not None:
-            retriever.close()
-        if answerer.llm is not None:  # the extract arm loads no model
-            answerer.llm.close()
+        close_arm(answerer)
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self, save: bool = True) -> EvalRun:
@@ -270,15 +300,24 @@ class Comparison:
         if behaviour is not None:
             run.dataset["behaviour"] = behaviour.info
         configs = {arm.name: self.arm_config(arm) for arm in self.options.arms}
+        behaviour_args = (settings, root, self.data.test, items_root, self.config.embedder) if behaviour else None
         for arm in self.options.arms:
             config = configs[arm.name]
-            answerer = self._open(arm, config)
-            try:
-                rows = evaluate_answers(answerer, self.data.test, arm.name, config, self.options.principal,
-                                        track=self.track, retrieval=arm.retrieval, behaviour=behaviour,
-                                        labels_only=arm.model == "classifier")
-            finally:
-                self._close(answerer)
+            if self.ray is not None:
+                from ragtune.evaluate.ray_map import map_questions, worker_config
+
+                shard = partial(compare_shard, str(self.workspace.root), str(self.target.root), arm,
+                                worker_config(config), dict(self.options.models), self.schema, self.options.principal,
+                                behaviour_args)
+                rows = map_questions(self.ray, self.data.test, shard, track=self.track, label=f"answers {arm.name}")
+            else:
+                answerer = self._open(arm, config)
+                try:
+                    rows = evaluate_answers(answerer, self.data.test, arm.name, config, self.options.principal,
+                                            track=self.track, retrieval=arm.retrieval, behaviour=behaviour,
+                                            labels_only=arm.model == "classifier")
+                finally:
+                    self._close(answerer)
             run.rows.extend(rows)
             run.summary[arm.name] = summarise(rows)
             trained = self.trained.get(arm.model)
@@ -341,7 +380,15 @@ def add_paired_differences(run: EvalRun, arms: Sequence[str]) -> None:
 
 def run_compare(workspace: Workspace, data: CompareData, options: CompareOptions, *, config: RagtuneConfig | None = None,
                 track: Track = no_track, on_embedded: Callable[[int], None] | None = None, log: Log = _quiet,
-                save: bool = True) -> EvalRun:
+                save: bool = True, ray_address: str | None = None) -> EvalRun:
+    """``ray_address``: answer each arm's test questions on that Ray cluster (training, indexing
+    and freshness stay here)."""
     comparison = Comparison(workspace, data, options, config or workspace.load_config(), track=track,
                             on_embedded=on_embedded, log=log)
-    return comparison.run(save)
+    if ray_address is None:
+        return comparison.run(save)
+    from ragtune.ray_cluster import connected
+
+    with connected(ray_address) as ray:
+        comparison.ray = ray
+        return comparison.run(save)
