@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ragtune.config import EmbedderConfig, IndexConfig, IngestConfig, RagtuneConfig
-from ragtune.index.factory import build_store
+from ragtune.index.factory import build_store, index_exists
 from ragtune.ingest.api import ingest
 from ragtune.ingest.report import IngestReport
 from ragtune.testing.ray import RayCluster
@@ -152,3 +152,45 @@ def test_cli_sync_with_ray_says_who_writes_and_reports_like_a_local_run(tmp_path
     assert report["index"]["unchanged"] == 1 and report["index"]["deleted"] == 1
     refused = sync("--ray", "127.0.0.1:9")
     assert refused.returncode != 0 and "cannot connect to the Ray cluster at '127.0.0.1:9'" in " ".join(refused.stderr.split())
+
+
+def test_a_driver_killed_mid_job_converges_when_run_again(tmp_path, shared_datasets, postgres_url, ray_cluster) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    corpus = scifact_corpus(tmp_path / "corpus", shared_datasets, abstracts=240, per_file=6)
+    index = _postgres(postgres_url)
+    workspace = Workspace(tmp_path / "ws")
+    workspace.root.mkdir()
+    workspace.config_path.write_text(
+        f'[index]\nbackend = "postgres"\nurl = "{postgres_url}"\nschema = "{index.schema_name}"\n\n'
+        f'[ingest]\nexecutor = "ray"\nray_address = "{ray_cluster.address}"\nray_files_per_task = 1\n')
+    command = [str(Path(sys.executable).with_name("ragtune")), "ingest", str(corpus), "--workspace", str(workspace.root),
+               "--json"]
+    config = workspace.load_config()
+    driver = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and driver.poll() is None:
+            if index_exists(workspace, config):
+                with build_store(workspace, config, None) as store:
+                    if store.status().documents >= 30:
+                        break
+            time.sleep(0.3)
+        assert driver.poll() is None, "the ingest ended before it could be interrupted"
+        driver.send_signal(signal.SIGKILL)
+        driver.wait(timeout=30)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    with build_store(workspace, config, None) as store:
+        written = store.status().documents
+    assert 30 <= written < 240
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["index"]["unchanged"] >= 30 and report["index"]["added"] + report["index"]["unchanged"] == 240
+    with build_store(workspace, config, None) as store:
+        assert store.status().documents == 240 and store.check_integrity() == []
