@@ -75,6 +75,15 @@ class SourceFingerprint:
     chunks: int
 
 
+# Both stores' ``source_fingerprints``: only where the index holds exactly the file's documents
+# (a plain, non-sync ingest of a file that lost a record leaves the old one behind, and a later
+# sync must read that file again).
+SOURCE_FINGERPRINTS_SQL = (
+    "SELECT origin, fingerprint, documents, chunks FROM sources s "
+    "WHERE documents = (SELECT count(*) FROM documents d WHERE d.origin = s.origin)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class DocumentSummary:
     """A document as listed to a user: no text, no access list."""

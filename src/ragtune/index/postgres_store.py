@@ -45,6 +45,7 @@ from ragtune.index.base import (
     IndexMismatchError,
     SearchRequest,
     SearchResults,
+    SOURCE_FINGERPRINTS_SQL,
     SourceFingerprint,
     StoreStatus,
     access_hash,
@@ -383,14 +384,8 @@ class PostgresStore:
             return conn.execute("DELETE FROM documents WHERE id = ANY(%s)", (ids,)).rowcount
 
     def source_fingerprints(self) -> dict[str, SourceFingerprint]:
-        # Only where the index holds exactly the file's documents: a plain (non-sync) ingest of a
-        # file that lost a record leaves the old one behind, and a later sync must read the file.
         with self._read() as conn:
-            rows = conn.execute(
-                "SELECT origin, fingerprint, documents, chunks FROM sources s "
-                "WHERE documents = (SELECT count(*) FROM documents d WHERE d.origin = s.origin)"
-            ).fetchall()
-        return {row[0]: SourceFingerprint(*row) for row in rows}
+            return {row[0]: SourceFingerprint(*row) for row in conn.execute(SOURCE_FINGERPRINTS_SQL)}
 
     def set_source_fingerprints(self, fingerprints: Sequence[SourceFingerprint]) -> None:
         if not fingerprints:

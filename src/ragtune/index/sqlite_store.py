@@ -31,6 +31,7 @@ from ragtune.index.base import (  # noqa: F401 - the errors are re-exported
     Hit,
     SearchRequest,
     SearchResults,
+    SOURCE_FINGERPRINTS_SQL,
     SourceFingerprint,
     StoreStatus,
     access_hash,
@@ -343,14 +344,8 @@ class SqliteStore:
         return deleted
 
     def source_fingerprints(self) -> dict[str, SourceFingerprint]:
-        # Only where the index holds exactly the file's documents: a plain (non-sync) ingest of a
-        # file that lost a record leaves the old one behind, and a later sync must read the file.
         with self._snapshot() as db:
-            rows = db.execute(
-                "SELECT origin, fingerprint, documents, chunks FROM sources s "
-                "WHERE documents = (SELECT count(*) FROM documents d WHERE d.origin = s.origin)"
-            ).fetchall()
-        return {row[0]: SourceFingerprint(*row) for row in rows}
+            return {row[0]: SourceFingerprint(*row) for row in db.execute(SOURCE_FINGERPRINTS_SQL)}
 
     def set_source_fingerprints(self, fingerprints: Sequence[SourceFingerprint]) -> None:
         if not fingerprints:
