@@ -1,8 +1,9 @@
 """Ingest on a Ray cluster: the driver plans, Ray Data parses, chunks and embeds on the workers.
 
 The driver has already planned the run (``ingest/plan.py``): only new or changed files are sent.
-Ray Data reads, parses and chunks them in tasks (``IngestPipeline.prepare_file``, the same code
-as a local run) and embeds them in an actor pool, one model load per actor. Who writes:
+Ray Data reads, parses and chunks them (``IngestPipeline.prepare_file``, the same code as a local
+run; Ray fuses this step into the actor stage, so it runs at actor concurrency) and embeds them
+in an actor pool, one model load per actor. Who writes:
 
 - ``workers`` (the default for PostgreSQL): each embedding actor holds its own ``IndexingSink``
   over the store, so writes, re-embedding decisions and per-document transactions are exactly
