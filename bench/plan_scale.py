@@ -41,6 +41,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ray_ingest import load, table  # noqa: E402  (bench/ is not a package)
+
 WORDS = ("retrieval augmented generation index chunk vector embedding planner fingerprint corpus file folder "
          "query answer model tune worker cluster node driver actor schema table access group user document "
          "token batch commit store search hybrid dense keyword rank score recall precision latency memory").split()
@@ -96,11 +99,6 @@ def reset_peak() -> bool:
         return True
     except OSError:
         return False
-
-
-def load() -> str:
-    one, five, _ = os.getloadavg()
-    return f"{one:.2f}/{five:.2f}"
 
 
 def make_config(backend: str, url: str | None, schema: str) -> Any:
@@ -196,13 +194,6 @@ def measure(root: Path, workspace: Path, backend: str, url: str | None, schema: 
                peak_rss_after_reingest_mb=round(hwm_mb(), 1), load_end=load())
     assert report.index["unchanged"] == files and report.index["chunks_embedded"] == 0, report.index
     return out
-
-
-def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join("" if row.get(c) is None else str(row.get(c)) for c in columns) + " |")
-    return "\n".join(lines)
 
 
 def main() -> None:

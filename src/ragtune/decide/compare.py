@@ -127,11 +127,10 @@ def compare_shard(workspace: str, target: str, arm: Arm, config: dict[str, Any],
                   schema: dict[str, Any] | None, principal: Principal, behaviour: tuple[Any, ...] | None,
                   shard: list[Any]) -> list[dict[str, Any]]:
     """One Ray task of ``compare --ray``: the arm's answers to a shard of the test questions."""
+    from ragtune.evaluate.ray_map import behaviour_on_worker
+
     settings = RagtuneConfig.model_validate(config)
-    suite = None
-    if behaviour is not None:
-        behaviour_settings, root, items, items_root, embedder = behaviour
-        suite = open_behaviour(behaviour_settings, root, items, items_root=items_root, embedder_config=embedder)
+    suite = behaviour_on_worker(behaviour)
     answerer = open_arm(Workspace(Path(workspace)), Workspace(Path(target)), arm, settings, models, schema)
     try:
         return evaluate_answers(answerer, shard, arm.name, settings, principal, retrieval=arm.retrieval,

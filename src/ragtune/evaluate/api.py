@@ -15,6 +15,7 @@ from typing import Any
 from ragtune.config import RagtuneConfig
 from ragtune.evaluate.behaviour.suite import behaviour_settings, open_behaviour
 from ragtune.evaluate.data import EvalData, Track, index_key, no_track
+from ragtune.evaluate.items import EvalItem
 from ragtune.evaluate.judge import LLMJudge
 from ragtune.evaluate.qa_eval import evaluate_answers
 from ragtune.evaluate.retrieval_eval import evaluate_retrieval
@@ -180,7 +181,8 @@ def run_qa_eval(
                                     judge_repeats, behaviour_args)
                     rows = map_questions(ray, data.items, shard, track=track, label=f"answers {variant.name}")
                 else:
-                    rows = _answer_rows(target, variant, variant_config, data, principal, judge_repeats, track, behaviour)
+                    rows = answer_rows(target, variant.name, variant_config, data.items, principal, judge_repeats, track,
+                                       behaviour)
                 run.rows.extend(rows)
                 run.variants[variant.name] = _record(variant, variant_config, ("chunking", "retrieval", "llm", "answer"))
                 run.summary[variant.name] = summarise(rows)
@@ -189,15 +191,16 @@ def run_qa_eval(
     return run
 
 
-def _answer_rows(target: Workspace, variant: Variant, config: RagtuneConfig, data: EvalData, principal: Principal,
-                 judge_repeats: int, track: Track, behaviour: Any) -> list[dict[str, Any]]:
+def answer_rows(target: Workspace, variant: str, config: RagtuneConfig, items: Sequence[EvalItem], principal: Principal,
+                judge_repeats: int, track: Track = no_track, behaviour: Any = None) -> list[dict[str, Any]]:
+    """One variant's answers to ``items``: here, or on a Ray worker (``ray_map.qa_shard``)."""
     from ragtune.generate.api import close_assistant, open_assistant
 
     # The judge needs the language model even where the answers are extracted without one.
     assistant = open_assistant(target, config, with_llm=True if judge_repeats else None)
     try:
         judge = LLMJudge(assistant.llm, judge_repeats, seed=config.llm.seed) if judge_repeats else None
-        return evaluate_answers(assistant, data.items, variant.name, config, principal, judge=judge, track=track,
+        return evaluate_answers(assistant, items, variant, config, principal, judge=judge, track=track,
                                 behaviour=behaviour)
     finally:
         close_assistant(assistant)

@@ -83,24 +83,21 @@ def retrieval_shard(target: str, config: dict[str, Any], variant: str, metrics: 
         retriever.close()
 
 
+def behaviour_on_worker(behaviour: tuple[Any, ...] | None) -> Any:
+    """The behaviour suite from the arguments of ``open_behaviour`` (settings, root, all items,
+    items root, embedder settings): built again on the worker rather than shipped with its models."""
+    if behaviour is None:
+        return None
+    from ragtune.evaluate.behaviour.suite import open_behaviour
+
+    settings, root, items, items_root, embedder = behaviour
+    return open_behaviour(settings, root, items, items_root=items_root, embedder_config=embedder)
+
+
 def qa_shard(target: str, config: dict[str, Any], variant: str, principal: Principal, judge_repeats: int,
              behaviour: tuple[Any, ...] | None, shard: list[EvalItem]) -> Rows:
-    """``behaviour``: the arguments of ``open_behaviour`` (settings, root, all items, items root,
-    embedder settings), built again on the worker rather than shipped with its models."""
-    from ragtune.evaluate.behaviour.suite import open_behaviour
-    from ragtune.evaluate.judge import LLMJudge
-    from ragtune.evaluate.qa_eval import evaluate_answers
-    from ragtune.generate.api import close_assistant, open_assistant
+    from ragtune.evaluate.api import answer_rows
 
     settings = RagtuneConfig.model_validate(config)
-    suite = None
-    if behaviour is not None:
-        behaviour_settings, root, items, items_root, embedder = behaviour
-        suite = open_behaviour(behaviour_settings, root, items, items_root=items_root, embedder_config=embedder)
-    assistant = open_assistant(Workspace(Path(target)), settings, with_llm=True if judge_repeats else None)
-    try:
-        judge = LLMJudge(assistant.llm, judge_repeats, seed=settings.llm.seed) if judge_repeats else None
-        return evaluate_answers(assistant, shard, variant, settings, principal, judge=judge, behaviour=suite)
-    finally:
-        close_assistant(assistant)
-
+    return answer_rows(Workspace(Path(target)), variant, settings, shard, principal, judge_repeats,
+                       behaviour=behaviour_on_worker(behaviour))

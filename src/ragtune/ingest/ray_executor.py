@@ -77,6 +77,15 @@ def config_for_workers(config: RagtuneConfig) -> dict[str, Any]:
     return data
 
 
+def write_prepared(sink: IndexingSink, prepared: Prepared) -> None:
+    """A file's documents into the sink, then its fingerprint (stored after their commit)."""
+    _, report, chunked, fingerprint = prepared
+    for document, chunks in chunked:
+        sink.write(document, chunks, report.source)
+    if fingerprint is not None:
+        sink.remember(fingerprint)
+
+
 # -- what runs on the workers -------------------------------------------------------------------
 def _files(batch: dict[str, np.ndarray]) -> Iterator[tuple[int, PlannedFile]]:
     for order, path, root, explicit, fingerprint in zip(
@@ -123,11 +132,8 @@ class EmbedFiles:
                                         for r in self._vectors(items)], dtype=object)}
         sink = IndexingSink(self.store, self.embedder, self.settings.index.batch_chunks)
         with sink:
-            for _, report, chunked, fingerprint in items:
-                for document, chunks in chunked:
-                    sink.write(document, chunks, report.source)
-                if fingerprint is not None:
-                    sink.remember(fingerprint)
+            for item in items:
+                write_prepared(sink, item)
         stats = sink.stats.to_dict()
         written = sorted(sink.stats.written_ids)
         results = [(order, report, None, fingerprint) for order, report, _, fingerprint in items]
@@ -263,13 +269,10 @@ class RayIngest:
     @staticmethod
     def _write_here(result: tuple[Prepared, dict[str, np.ndarray]], sink: IndexingSink,
                     known: KnownVectors) -> tuple[int, SourceReport]:
-        (order, report, chunked, fingerprint), vectors = result
+        prepared, vectors = result
         known.vectors.update(vectors)
-        for document, chunks in chunked:
-            sink.write(document, chunks, report.source)
-        if fingerprint is not None:
-            sink.remember(fingerprint)
-        return order, report
+        write_prepared(sink, prepared)
+        return prepared[0], prepared[1]
 
     @staticmethod
     def _merge(result: tuple[list[Prepared], dict[str, Any]], sink: IndexingSink) -> Iterator[tuple[int, SourceReport]]:
