@@ -46,6 +46,22 @@ class JsonConfig(_Section):
     """For ``.json`` files: dotted path to the list of records; None means the top-level value."""
 
 
+class PdfConfig(_Section):
+    """How PDF files are read (``ingest/pdf.py``)."""
+
+    parser: Literal["layout", "pypdf"] = "layout"
+    """``layout``: pypdfium2 with words whole, lines in reading order (two columns too), running
+    headers dropped, tables as rows with their column headers, statement titles and items as
+    headings. ``pypdf``: the earlier loader, one text block per page."""
+    ocr: Literal["auto", "always", "off"] = "auto"
+    """``auto`` recognises pages that have no text layer (RapidOCR, models inside its wheel);
+    ``always`` every page; ``off`` never (a PDF without text is then refused)."""
+    ocr_dpi: int = Field(default=200, ge=72, le=600)
+    """Resolution pages are rendered at for OCR."""
+    ocr_min_chars: int = Field(default=16, ge=0)
+    """In ``auto``, a page with fewer text-layer characters than this is recognised."""
+
+
 class IngestConfig(_Section):
     include: list[str] = Field(default_factory=lambda: ["**/*"])
     exclude: list[str] = Field(default_factory=lambda: list(DEFAULT_EXCLUDES))
@@ -53,6 +69,7 @@ class IngestConfig(_Section):
     default_groups: list[str] = Field(default_factory=lambda: [PUBLIC_GROUP])
     follow_symlinks: bool = True
     json_records: JsonConfig = Field(default_factory=JsonConfig, alias="json")
+    pdf: PdfConfig = Field(default_factory=PdfConfig)
     # Where files are parsed, chunked and embedded: here, or on a Ray cluster (ingest/ray_executor.py).
     executor: Literal["local", "ray"] = "local"
     ray_address: str | None = None
@@ -142,6 +159,9 @@ class ChunkingConfig(_Section):
     tokenizer: str = "embedder"
     """``embedder`` counts tokens with the embedder's own tokenizer; otherwise a path to a
     ``tokenizer.json`` or to a model folder that holds one."""
+    context_header: bool = True
+    """Index each chunk with a header naming its document and heading path (``chunk/context.py``);
+    the displayed and cited text is unchanged. bench/RESULTS.md measures both settings."""
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> ChunkingConfig:
@@ -229,6 +249,16 @@ class RetrievalConfig(_Section):
     mmr_lambda: float = Field(default=0.7, ge=0, le=1)
     exact: bool = False
     """Always search vectors exactly (slower on large indexes; for evaluation)."""
+    expand: Literal["off", "hyde", "multi"] = "off"
+    """Query expansion by the ``[llm]`` model (``generate/expand.py``): ``hyde`` searches the
+    dense index with the question's embedding averaged with that of a short passage the model
+    writes to answer it (BM25 still reads the question alone); ``multi`` also searches
+    ``expand_queries`` rewordings the model writes and fuses every list with RRF. Each question
+    calls the model once; every search still runs as the asking principal."""
+    expand_queries: int = Field(default=3, ge=1, le=8)
+    """``multi``: the most rewordings searched beside the question."""
+    expand_max_tokens: int = Field(default=96, ge=8, le=512)
+    """Most tokens the model writes for one expansion (the passage, or all rewordings)."""
 
 
 LLMBackend = Literal["llama-cpp", "openai", "transformers"]

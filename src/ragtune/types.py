@@ -125,6 +125,19 @@ class Chunk:
     page_end: int | None = None
     heading_path: tuple[str, ...] = ()
     token_count: int = 0
+    context: str = ""
+    """The contextual header (``chunk/context.py``): what document and section this chunk is
+    from. Embedded and keyword-indexed before the text; never displayed or cited."""
+
+    @property
+    def embedding_text(self) -> str:
+        """What is embedded (and whose hash keys vector reuse): the header, then the text."""
+        return f"{self.context}\n\n{self.text}" if self.context else self.text
+
+    @property
+    def keyword_heading(self) -> str:
+        """The heading field of the keyword index: the header, or else the heading path."""
+        return self.context or " › ".join(self.heading_path)
 
     @staticmethod
     def make_id(document_id: str, start: int, end: int) -> str:

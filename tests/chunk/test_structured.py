@@ -122,7 +122,7 @@ def test_prose_around_tables_is_kept_and_rows_stay_whole(tokenizer):
 
 
 def test_auto_picks_by_document_shape(tokenizer):
-    chunker = build_chunker(ChunkingConfig(), EmbedderConfig(), tokenizer=tokenizer)
+    chunker = build_chunker(ChunkingConfig(context_header=False), EmbedderConfig(), tokenizer=tokenizer)
     assert isinstance(chunker, AutoChunker)
     plain = Document("p", "mem://p", "just text", "text")
     with_headings = Document("m", "mem://m", MARKDOWN, "markdown", outline=markdown_outline(MARKDOWN))

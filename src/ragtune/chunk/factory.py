@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ragtune.chunk.base import Chunker
+from ragtune.chunk.context import ContextHeaderChunker
 from ragtune.chunk.headings import HeadingSplitter
 from ragtune.chunk.recursive import RecursiveTokenSplitter
 from ragtune.chunk.table import TableRowSplitter
@@ -37,12 +38,14 @@ def build_chunker(
 ) -> Chunker:
     tokenizer = tokenizer or load_tokenizer(chunking, embedder)
     recursive = RecursiveTokenSplitter(tokenizer, chunking.chunk_tokens, chunking.overlap_tokens)
+    chunker: Chunker
     match chunking.strategy:
         case "recursive":
-            return recursive
+            chunker = recursive
         case "headings":
-            return HeadingSplitter(recursive)
+            chunker = HeadingSplitter(recursive)
         case "table":
-            return TableRowSplitter(recursive)
+            chunker = TableRowSplitter(recursive)
         case _:
-            return AutoChunker(recursive)
+            chunker = AutoChunker(recursive)
+    return ContextHeaderChunker(chunker) if chunking.context_header else chunker

@@ -46,6 +46,7 @@ def record_hash(document: Document, chunks: Sequence[Chunk]) -> str:
         sorted((str(k), repr(v)) for k, v in document.metadata.items()),
         [c.id for c in chunks],
         [c.heading_path for c in chunks],
+        *([[c.context for c in chunks]] if any(c.context for c in chunks) else []),
         length=32,
     )
 
@@ -126,12 +127,19 @@ def document_from_row(doc_id: str, source: str, text: str, format: str, metadata
 
 def document_write_from_rows(document: Document, origin: str, chunks: Sequence[tuple], dimension: int) -> DocumentWrite:
     """The write that recreates a stored document from its chunk rows, in ordinal order:
-    (id, text, start, end, page, page_end, heading_path, token_count, vector) each."""
+    (id, text, start, end, page, page_end, heading_path, token_count, vector, keyword heading) each;
+    the keyword heading is the chunk's contextual header when it differs from the heading path."""
     built = [
-        Chunk(c[0], document.id, document.source, c[1], c[2], c[3], c[4], c[5], tuple(c[6]), c[7]) for c in chunks
+        Chunk(c[0], document.id, document.source, c[1], c[2], c[3], c[4], c[5], tuple(c[6]), c[7],
+              context=_context_from_heading(c[9], c[6]))
+        for c in chunks
     ]
     vectors = np.array([c[8] for c in chunks], dtype=np.float32).reshape(len(chunks), dimension)
     return DocumentWrite(document, built, vectors, origin)
+
+
+def _context_from_heading(heading: str, heading_path: Sequence[str]) -> str:
+    return "" if heading == " › ".join(heading_path) else heading
 
 
 def check_dimensions(writes: Sequence[DocumentWrite], dimension: int) -> None:

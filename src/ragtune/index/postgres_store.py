@@ -321,9 +321,9 @@ class PostgresStore:
             for write in sorted(writes, key=lambda w: w.document.id):  # lock order: no deadlocks
                 doc = self._put_document(conn, write)
                 rows = [
-                    (chunk.id, doc, ordinal, chunk.text, " › ".join(chunk.heading_path),
+                    (chunk.id, doc, ordinal, chunk.text, chunk.keyword_heading,
                      json.dumps(list(chunk.heading_path), ensure_ascii=False), chunk.start, chunk.end, chunk.page,
-                     chunk.page_end, chunk.token_count, content_hash(chunk.text),
+                     chunk.page_end, chunk.token_count, content_hash(chunk.embedding_text),
                      np.ascontiguousarray(vector, dtype=np.float32))
                     for ordinal, (chunk, vector) in enumerate(zip(write.chunks, write.vectors, strict=True))
                 ]
@@ -529,10 +529,10 @@ class PostgresStore:
             chunks: dict[int, list[tuple]] = {row[0]: [] for row in documents}
             for row in conn.execute(
                 "SELECT doc, id, text, start_offset, end_offset, page, page_end, heading_path, token_count, "
-                "embedding FROM chunks WHERE doc = ANY(%s) ORDER BY doc, ordinal",
+                "embedding, heading FROM chunks WHERE doc = ANY(%s) ORDER BY doc, ordinal",
                 (list(chunks),),
             ):
-                chunks[row[0]].append((*row[1:9], _array(row[9])))
+                chunks[row[0]].append((*row[1:9], _array(row[9]), row[10]))
         return [
             document_write_from_rows(document_from_row(r[1], *r[3:]), r[2], chunks[r[0]], self.dimension)
             for r in documents

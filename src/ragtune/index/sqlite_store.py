@@ -234,14 +234,14 @@ class SqliteStore:
                             doc_rowid,
                             ordinal,
                             chunk.text,
-                            " › ".join(chunk.heading_path),
+                            chunk.keyword_heading,
                             json.dumps(list(chunk.heading_path), ensure_ascii=False),
                             chunk.start,
                             chunk.end,
                             chunk.page,
                             chunk.page_end,
                             chunk.token_count,
-                            content_hash(chunk.text),
+                            content_hash(chunk.embedding_text),
                             next_pos,
                             np.ascontiguousarray(vector, dtype=np.float32).tobytes(),
                         )
@@ -511,7 +511,7 @@ class SqliteStore:
             out = []
             for row in documents:
                 chunks = db.execute(
-                    "SELECT id, text, start, end, page, page_end, heading_path, token_count, embedding "
+                    "SELECT id, text, start, end, page, page_end, heading_path, token_count, embedding, heading "
                     "FROM chunks WHERE doc = ? ORDER BY ordinal",
                     (row[0],),
                 ).fetchall()
@@ -519,7 +519,7 @@ class SqliteStore:
                                      json.loads(row[8]), row[9], json.loads(row[10]))
                 out.append(_document_write(document, row[2], [
                     (c[0], c[1], c[2], c[3], c[4], c[5], json.loads(c[6]), c[7],
-                     np.frombuffer(c[8], dtype=np.float32)) for c in chunks
+                     np.frombuffer(c[8], dtype=np.float32), c[9]) for c in chunks
                 ], self.dimension))
         return out
 

@@ -97,7 +97,7 @@ class IndexingSink:
         reusable = self.store.reusable_vectors([d.id for d, _, _, existed in pending if existed])
         todo: list[str] = []
         for _, chunks, _, _ in pending:
-            todo.extend(c.text for c in chunks if content_hash(c.text) not in reusable)
+            todo.extend(c.embedding_text for c in chunks if content_hash(c.embedding_text) not in reusable)
         unique = list(dict.fromkeys(todo))
         fresh = self.embedder.embed(unique, progress=self.on_embedded) if unique else None
         by_text = {t: fresh[i] for i, t in enumerate(unique)} if fresh is not None else {}
@@ -106,9 +106,9 @@ class IndexingSink:
         for document, chunks, origin, existed in pending:
             rows = []
             for chunk in chunks:
-                vector = reusable.get(content_hash(chunk.text))
+                vector = reusable.get(content_hash(chunk.embedding_text))
                 if vector is None:
-                    vector = by_text[chunk.text]
+                    vector = by_text[chunk.embedding_text]
                 else:
                     self.stats.chunks_reused += 1
                 rows.append(vector)

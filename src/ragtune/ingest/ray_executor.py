@@ -141,10 +141,11 @@ class EmbedFiles:
         return {"result": np.array([pickle.dumps((results, summary), protocol=pickle.HIGHEST_PROTOCOL)], dtype=object)}
 
     def _vectors(self, items: list[Prepared]) -> list[tuple[Prepared, dict[str, np.ndarray]]]:
-        texts = list(dict.fromkeys(c.text for _, _, chunked, _ in items for _, chunks in chunked for c in chunks))
+        texts = list(dict.fromkeys(c.embedding_text for _, _, chunked, _ in items for _, chunks in chunked for c in chunks))
         vectors = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
         by_text = dict(zip(texts, vectors, strict=True))
-        return [(item, {c.text: by_text[c.text] for _, chunks in item[2] for c in chunks}) for item in items]
+        return [(item, {c.embedding_text: by_text[c.embedding_text] for _, chunks in item[2] for c in chunks})
+                for item in items]
 
     def __del__(self) -> None:
         if getattr(self, "store", None) is not None:

@@ -19,6 +19,7 @@ test come from ``RAGTUNE_ACL_EXAMPLES`` (default 1000; set 10000+ for a deeper r
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -37,7 +38,7 @@ from ragtune.generate.extractive import ExtractiveReader
 from ragtune.index.base import DocumentWrite, SearchRequest, SourceFingerprint, Store
 from ragtune.index.filters import FilterError, evaluate
 from ragtune.retrieve.retriever import Retriever
-from ragtune.types import AccessList, Chunk, Document, Principal
+from ragtune.types import AccessList, Chunk, Document, Principal, content_hash
 
 __all__ = [
     "EMBEDDER",
@@ -365,6 +366,22 @@ class StoreConformance:
             assert copy.check_integrity() == []
         finally:
             copy.close()
+
+    def test_contextual_headers_are_searched_kept_by_writes_and_key_vector_reuse(self, store: Store) -> None:
+        """A chunk's header (``Chunk.context``) is keyword-indexed but not its text; ``writes()``
+        carries it to a copy; reuse is keyed by the embedded text, so a new header is a new vector."""
+        document = make_document(8, "gearbox torque figures for the touring model".split())
+        chunks = [dataclasses.replace(c, context="Zephyr 2024 handbook — Drivetrain") for c in chunk_document(document)]
+        vectors = EMBEDDER.embed([c.embedding_text for c in chunks])
+        store.upsert([DocumentWrite(document, chunks, vectors, document.source)])
+        found = store.search(SearchRequest(BOB, EMBEDDER.embed_query("zephyr drivetrain"), "zephyr drivetrain", 5))
+        assert [h.document_id for h in found.keyword] == ["doc-8"] * len(chunks)
+        assert all("Zephyr" not in h.text for h in found.keyword)  # cited text is the chunk's own
+        [write] = [w for batch in store.writes() for w in batch if w.document.id == "doc-8"]
+        assert [c.context for c in write.chunks] == [c.context for c in chunks]
+        reusable = store.reusable_vectors(["doc-8"])
+        assert set(reusable) == {content_hash(c.embedding_text) for c in chunks}
+        assert not {content_hash(c.text) for c in chunks} & set(reusable)
 
     def test_integrity_after_mixed_writes(self, store: Store) -> None:
         self._fill(store)
