@@ -61,9 +61,11 @@ class Ragtune:
                mode: str | None = None, filters: Mapping[str, Any] | None = None) -> Retrieval:
         """The chunks ``user`` (in ``groups``) may see that match ``query``, best first."""
         if self._retriever is None:
+            from ragtune.generate.expand import attach_expander
             from ragtune.retrieve.api import open_retriever
 
-            self._retriever = open_retriever(self.workspace)
+            config = self.workspace.load_config()
+            self._retriever = attach_expander(open_retriever(self.workspace, config), config.llm)
         return self._retriever.search(query, _principal(user, groups), k=k, mode=mode, filters=filters)  # type: ignore[arg-type]
 
     def ask(self, question: str, *, user: str = "anonymous", groups: Iterable[str] = (), **options: Any) -> Answer:

@@ -54,12 +54,16 @@ def search(
     workspace: WorkspaceOption = None,
 ) -> None:
     """Search the index as a principal: only documents the user may see can be returned."""
+    from ragtune.generate.expand import LLMQueryExpander
     from ragtune.retrieve.api import search as run_search
 
     principal, parsed = _query_scope(user, groups, mode, filters)
     try:
         ws = resolve_workspace(workspace)
-        result = run_search(ws, query, principal, k=k, mode=mode, filters=parsed)  # type: ignore[arg-type]
+        config = ws.load_config()
+        expander = LLMQueryExpander.from_config(config.llm) if config.retrieval.expand != "off" else None
+        result = run_search(ws, query, principal, k=k, mode=mode, filters=parsed, config=config,  # type: ignore[arg-type]
+                            expander=expander)
     except RagtuneError as exc:
         raise fail(str(exc)) from None
     if as_json:

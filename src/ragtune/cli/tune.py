@@ -72,28 +72,35 @@ def tune_retrieval_command(
         Optional[list[str]],
         typer.Option("--rerank-depths", help="rerank_top_n values to try (needs retrieval.rerank_model)."),
     ] = None,
+    search: Annotated[
+        Optional[list[str]],
+        typer.Option("--search", help="Also search a setting: retrieval.expand (off,hyde,multi; calls [llm] once per "
+                                      "question and way), or retrieval.expand=off,hyde for some values."),
+    ] = None,
     limit: EvalLimitOption = None,
     seed: SampleSeedOption = 0,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report the winner, leave ragtune.toml alone.")] = False,
     as_json: JsonOption = False,
     workspace: WorkspaceOption = None,
 ) -> None:
-    """Search fusion mode/weights, chunk size and rerank depth on a dev split, report the held-out
-    score and write the winner to ragtune.toml."""
+    """Search fusion mode/weights, chunk size, rerank depth and --search settings (query expansion)
+    on a dev split, report the held-out score and write the winner to ragtune.toml."""
     from ragtune.evaluate.data import from_beir
     from ragtune.evaluate.retrieval_metrics import parse_metric
-    from ragtune.evaluate.tuning import split_items, tune_retrieval, write_settings
+    from ragtune.evaluate.tuning import searched_settings, split_items, tune_retrieval, write_settings
 
     ws = resolve_workspace(workspace)
     try:
         parse_metric(metric)
+        settings = searched_settings(search or [])
         if beir is not None and dev_split:
             dev, test = from_beir(beir, dev_split, limit, seed), from_beir(beir, split, None, seed)
         else:
             dev, test = split_items(eval_dataset(beir, None, evalset, split, limit, seed, ws, "--beir,--evalset"), 0.5, seed)
         with progress_display(not as_json) as (track, on_embedded):
             result = tune_retrieval(ws, dev, test, metric=metric, chunk_sizes=_ints(chunk_tokens, "--chunk-tokens"),
-                                    rerank_depths=_ints(rerank_depths, "--rerank-depths"), track=track, on_embedded=on_embedded)
+                                    rerank_depths=_ints(rerank_depths, "--rerank-depths"), settings=settings, track=track,
+                                    on_embedded=on_embedded)
         if not dry_run:
             write_settings(ws.config_path, dict(result.best.overrides))
     except RagtuneError as exc:

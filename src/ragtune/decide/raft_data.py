@@ -59,9 +59,10 @@ def raft_examples(target: Workspace, settings: RagtuneConfig, items: Sequence[Ev
                   principal: Principal, track: Track = no_track, llm: LLM | None = None) -> RaftData:
     """RAFT examples for ``items`` from the index of ``target``; ``llm`` answers the questions
     without gold answers (without one they are skipped)."""
+    from ragtune.generate.expand import attach_expander
     from ragtune.retrieve.api import open_retriever
 
-    retriever = open_retriever(target, settings)
+    retriever = attach_expander(open_retriever(target, settings), settings.llm, llm=llm)
     try:
         builder = RaftBuilder(retriever, config, not_found_text=settings.answer.not_found_text,
                               principal=principal, llm=llm)

@@ -119,6 +119,7 @@ def _retrieval_rows(target: Workspace, group: list[tuple[Variant, RagtuneConfig]
 
     first = group[0][1]
     rerankers: dict[str, Any] = {}
+    expanders: dict[str, Any] = {}
     retriever = open_retriever(target, first)
     if retriever.reranker is not None:  # open_retriever loaded the first variant's model already
         rerankers.setdefault(first.retrieval.rerank_model, retriever.reranker)  # type: ignore[arg-type]
@@ -126,10 +127,30 @@ def _retrieval_rows(target: Workspace, group: list[tuple[Variant, RagtuneConfig]
         for variant, variant_config in group:
             retriever.config = variant_config.retrieval
             retriever.reranker = _reranker(variant_config, rerankers)
+            retriever.expander = _expander(variant_config, expanders)
             yield variant, variant_config, evaluate_retrieval(retriever, data.items, variant.name, variant_config,
                                                               metrics, principal, track=track)
     finally:
-        retriever.close()
+        retriever.expander = None
+        try:
+            retriever.close()
+        finally:
+            for expander in expanders.values():
+                expander.close()
+
+
+def _expander(config: RagtuneConfig, loaded: dict[str, Any]) -> Any:
+    """The variant's query expander (``[retrieval] expand``): one per language-model setting, its
+    model loaded at the first question expanded and its cache shared by every variant, so
+    comparing fusion settings under expansion calls the model once per question."""
+    if config.retrieval.expand == "off":
+        return None
+    from ragtune.generate.expand import LLMQueryExpander
+
+    key = config.llm.model_dump_json()
+    if key not in loaded:
+        loaded[key] = LLMQueryExpander.from_config(config.llm)
+    return loaded[key]
 
 
 def _reranker(config: RagtuneConfig, loaded: dict[str, Any]) -> Any:

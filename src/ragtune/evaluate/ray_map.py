@@ -75,8 +75,10 @@ def retrieval_shard(target: str, config: dict[str, Any], variant: str, metrics: 
     from ragtune.evaluate.retrieval_eval import evaluate_retrieval
     from ragtune.retrieve.api import open_retriever
 
+    from ragtune.generate.expand import attach_expander
+
     settings = RagtuneConfig.model_validate(config)
-    retriever = open_retriever(Workspace(Path(target)), settings)
+    retriever = attach_expander(open_retriever(Workspace(Path(target)), settings), settings.llm)
     try:
         return evaluate_retrieval(retriever, shard, variant, settings, metrics, principal)
     finally:

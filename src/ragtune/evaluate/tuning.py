@@ -1,5 +1,6 @@
-"""Per-corpus retrieval tuning: search fusion, chunk size and rerank depth on a dev split, report
-the winner's score on held-out queries, and write it to ragtune.toml.
+"""Per-corpus retrieval tuning: search fusion, chunk size, rerank depth and the ``SEARCHABLE``
+settings asked for (query expansion) on a dev split, report the winner's score on held-out
+queries, and write it to ragtune.toml.
 
 Fusion helps on some corpora and hurts on others (on SciFact, BM25 alone beats every hybrid
 setting with the bundled MiniLM), so the choice is measured, not assumed.
@@ -7,8 +8,9 @@ setting with the bundled MiniLM), so the choice is measured, not assumed.
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,20 +36,64 @@ FUSIONS: tuple[dict[str, Any], ...] = (
 )
 
 
-def search_space(config: RagtuneConfig, chunk_sizes: Sequence[int] = (), rerank_depths: Sequence[int] = ()) -> list[Variant]:
-    """Fusion settings x chunk sizes x rerank depths (the last only with a rerank model)."""
+SEARCHABLE: dict[str, tuple[Any, ...]] = {
+    # A setting `--search KEY` adds to the search, with the values it tries (the first is the
+    # simplest: ties go to it). One line here makes another setting searchable.
+    "retrieval.expand": ("off", "hyde", "multi"),  # each question expanded once by [llm], cached
+}
+
+
+def searched_settings(requests: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """``--search`` values as settings and the values to try: ``retrieval.expand`` tries every
+    value ``SEARCHABLE`` lists, ``retrieval.expand=off,hyde`` only those."""
+    from ragtune.errors import ConfigError
+
+    chosen: dict[str, tuple[Any, ...]] = {}
+    for request in requests:
+        key, _, listed = request.partition("=")
+        key = key.strip()
+        if key not in SEARCHABLE:
+            raise ConfigError(f"--search {key}: not a searchable setting; searchable: {', '.join(SEARCHABLE)}")
+        allowed = SEARCHABLE[key]
+        if not listed.strip():
+            chosen[key] = allowed
+            continue
+        values = []
+        for given in (v.strip() for v in listed.split(",") if v.strip()):
+            match = [v for v in allowed if str(v).lower() == given.lower()]
+            if not match:
+                raise ConfigError(f"--search {key}: '{given}' is not one of {', '.join(map(str, allowed))}")
+            values.append(match[0])
+        chosen[key] = tuple(dict.fromkeys(values))
+    return chosen
+
+
+def _no_op(overrides: Mapping[str, Any]) -> bool:
+    """A combination that is another one under a longer name: HyDE only moves the dense query,
+    so with BM25 alone it is expansion off (and calls no model)."""
+    return overrides.get("retrieval.expand") == "hyde" and overrides.get("retrieval.mode") == "bm25"
+
+
+def search_space(config: RagtuneConfig, chunk_sizes: Sequence[int] = (), rerank_depths: Sequence[int] = (),
+                 settings: Mapping[str, Sequence[Any]] | None = None) -> list[Variant]:
+    """Fusion settings x chunk sizes x rerank depths (the last only with a rerank model) x each
+    of ``settings`` (a ``SEARCHABLE`` key and its values: ``searched_settings``)."""
     sizes = list(chunk_sizes) or [None]
     depths = list(rerank_depths) if config.retrieval.rerank_model else []
+    extra = list((settings or {}).items())
     variants = []
     for size in sizes:
         for fusion in FUSIONS:
             for depth in depths or [None]:
-                overrides = dict(fusion)
-                if size is not None:
-                    overrides["chunking.chunk_tokens"] = size
-                if depth is not None:
-                    overrides["retrieval.rerank_top_n"] = depth
-                variants.append(Variant(variant_name(overrides), overrides))
+                for combo in itertools.product(*(values for _, values in extra)):
+                    overrides = dict(fusion)
+                    if size is not None:
+                        overrides["chunking.chunk_tokens"] = size
+                    if depth is not None:
+                        overrides["retrieval.rerank_top_n"] = depth
+                    overrides.update(zip((key for key, _ in extra), combo))
+                    if not _no_op(overrides):
+                        variants.append(Variant(variant_name(overrides), overrides))
     return variants
 
 
@@ -83,12 +129,14 @@ def tune_retrieval(
     metric: str = "ndcg@10",
     chunk_sizes: Sequence[int] = (),
     rerank_depths: Sequence[int] = (),
+    settings: Mapping[str, Sequence[Any]] | None = None,
     principal: Principal = DEFAULT_PRINCIPAL,
     track: Track = no_track,
     on_embedded: Callable[[int], None] | None = None,
 ) -> TuningResult:
+    """``settings``: more settings to search (``searched_settings``), e.g. ``retrieval.expand``."""
     config = config or workspace.load_config()
-    variants = search_space(config, chunk_sizes, rerank_depths)
+    variants = search_space(config, chunk_sizes, rerank_depths, settings)
     common = {"config": config, "metrics": [metric], "principal": principal, "track": track, "on_embedded": on_embedded}
     dev_run = run_retrieval_eval(workspace, dev, variants, **common)  # type: ignore[arg-type]
     scores = {v.name: dev_run.summary[v.name]["metrics"][metric] or 0.0 for v in variants}

@@ -11,6 +11,7 @@ from ragtune.generate.assistant import Assistant
 from ragtune.generate.extractive import ExtractiveReader
 from ragtune.generate.base import LLM
 from ragtune.generate.citations import Similarity
+from ragtune.generate.expand import attach_expander
 from ragtune.retrieve.api import open_cross_encoder, open_retriever
 from ragtune.retrieve.retriever import Retriever
 from ragtune.workspace import Workspace
@@ -56,6 +57,8 @@ def open_assistant(
     except BaseException:
         retriever.close()
         raise
+    # [retrieval] expand writes with the answering model; without one it loads when first needed.
+    attach_expander(retriever, config.llm, llm=llm)
     similarity = None
     if config.answer.semantic_threshold is not None and retriever.embedder is not None:
         similarity = embedding_similarity(retriever.embedder)

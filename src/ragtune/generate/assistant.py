@@ -163,9 +163,11 @@ class Assistant:
         retrieval = self.retriever.search(
             question, principal, k=k or max(self.retriever.config.k, self.config.max_sources), mode=mode, filters=filters
         )
-        rerank = retrieval.timings.get("rerank", 0.0)
+        rerank, expand = retrieval.timings.get("rerank", 0.0), retrieval.timings.get("expand")
         answer = Answer(question, "", False, model, principal.user_id, hits=retrieval.hits)
-        answer.timings.update(retrieve=retrieval.timings["total"] - rerank, rerank=rerank)
+        answer.timings.update(retrieve=retrieval.timings["total"] - rerank - (expand or 0.0), rerank=rerank)
+        if expand is not None:  # [retrieval] expand: the model's time writing the expansion
+            answer.timings["expand"] = expand
         question_terms = set(content_terms(question))
         return answer, [hit for hit in retrieval.hits if self._relevant(question_terms, hit)], started
 

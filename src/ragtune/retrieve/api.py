@@ -9,6 +9,7 @@ from ragtune.config import RagtuneConfig
 from ragtune.embed.base import Embedder
 from ragtune.index.base import StoreStatus
 from ragtune.index.factory import build_store, index_exists
+from ragtune.retrieve.expansion import QueryExpander
 from ragtune.retrieve.rerank import CrossEncoderReranker
 from ragtune.retrieve.retriever import Mode, Retrieval, Retriever
 from ragtune.types import Principal
@@ -51,8 +52,11 @@ def search(
     mode: Mode | None = None,
     filters: Mapping[str, Any] | None = None,
     config: RagtuneConfig | None = None,
+    expander: QueryExpander | None = None,
 ) -> Retrieval:
+    """``expander``: needed when ``[retrieval] expand`` is on (``ragtune.generate.expand``)."""
     retriever = open_retriever(workspace, config)
+    retriever.expander = expander
     try:
         return retriever.search(query, principal, k=k, mode=mode, filters=filters)
     finally:

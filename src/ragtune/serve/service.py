@@ -85,13 +85,17 @@ class Service:
     def __init__(self, workspace: Workspace, config: RagtuneConfig | None = None) -> None:
         from ragtune.embed.factory import build_embedder
         from ragtune.generate.api import embedding_similarity
+        from ragtune.generate.expand import attach_expander
         from ragtune.retrieve.api import open_retriever
         from ragtune.registry.store import ModelRegistry
 
         self.workspace = workspace
         self.config = config or workspace.load_config()
         self.embedder = build_embedder(self.config.embedder)
-        self.retriever = open_retriever(workspace, self.config, self.embedder, create=True)
+        # [retrieval] expand: its own copy of the [llm] model, loaded at the first question expanded
+        # (a search needs no answering model's lock), calls one at a time.
+        self.retriever = attach_expander(open_retriever(workspace, self.config, self.embedder, create=True),
+                                         self.config.llm)
         self.similarity = (embedding_similarity(self.embedder)
                            if self.config.answer.semantic_threshold is not None else None)
         self.registry = ModelRegistry(workspace.models_dir)
