@@ -110,6 +110,16 @@ def test_tune_retrieval_writes_the_winner_and_keeps_comments(tmp_path: Path, bei
     assert 0 <= result["test_tuned"] <= 1 and 0 <= result["test_configured"] <= 1
 
 
+def test_tune_retrieval_searches_context_headers_one_index_each(tmp_path: Path, beir: Path, ws: Path) -> None:
+    done = run("tune", "retrieval", "--beir", str(beir), "--dev-split", "dev", "--split", "test",
+               "--search", "chunking.context_header", "--dry-run", "--workspace", str(ws), "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert len(result["dev"]) == 14  # 7 fusion settings x headers off/on
+    assert sum("context_header=True" in name for name in result["dev"]) == 7
+    assert result["best"]["chunking.context_header"] in (False, True)
+
+
 def test_eval_errors_are_clear(tmp_path: Path, beir: Path, ws: Path) -> None:
     both = run("eval", "retrieval", "--beir", str(beir), "--evalset", str(beir / "queries.jsonl"), "--workspace", str(ws),
                cwd=tmp_path)

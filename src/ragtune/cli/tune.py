@@ -75,7 +75,8 @@ def tune_retrieval_command(
     search: Annotated[
         Optional[list[str]],
         typer.Option("--search", help="Also search a setting: retrieval.expand (off,hyde,multi; calls [llm] once per "
-                                      "question and way), or retrieval.expand=off,hyde for some values."),
+                                      "question and way), chunking.context_header (false,true; one index per value, "
+                                      "--beir only), or retrieval.expand=off,hyde for some values."),
     ] = None,
     limit: EvalLimitOption = None,
     seed: SampleSeedOption = 0,

@@ -40,6 +40,8 @@ SEARCHABLE: dict[str, tuple[Any, ...]] = {
     # A setting `--search KEY` adds to the search, with the values it tries (the first is the
     # simplest: ties go to it). One line here makes another setting searchable.
     "retrieval.expand": ("off", "hyde", "multi"),  # each question expanded once by [llm], cached
+    # Index-side: each value is its own index of the corpus (as chunk sizes are), so only with --beir.
+    "chunking.context_header": (False, True),
 }
 
 
