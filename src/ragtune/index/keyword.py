@@ -10,12 +10,20 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_FISCAL_YEAR = re.compile(r"\b(?:fy|cy)'?(\d{4}|\d{2})\b", re.IGNORECASE)
 MAX_TERMS = 64
+
+
+def with_years(text: str) -> str:
+    """Analysts write "FY2022" or "FY22"; statements write "2022". The question keeps its words
+    and gains the year, so a keyword search finds the column and the filing it names."""
+    years = [y if len(y) == 4 else "20" + y for y in _FISCAL_YEAR.findall(text)]
+    return f"{text} {' '.join(years)}" if years else text
 
 
 def query_terms(text: str) -> list[str]:
     """The question's distinct words, lower-cased, at most ``MAX_TERMS`` (each backend ORs them)."""
-    return list(dict.fromkeys(w.lower() for w in _WORD.findall(text)))[:MAX_TERMS]
+    return list(dict.fromkeys(w.lower() for w in _WORD.findall(with_years(text))))[:MAX_TERMS]
 
 
 def fts_query(text: str) -> str | None:

@@ -22,6 +22,8 @@ from typing import Any
 
 import psycopg
 
+from ragtune.index.keyword import with_years
+
 K1 = 1.2
 B = 0.75
 HEADING_WEIGHT = 0.3  # the tsvector's weight 'C' (heading); text is weight 'A'
@@ -84,7 +86,7 @@ def _quoted(lexeme: str) -> str:
 
 def query_lexemes(conn: psycopg.Connection, text: str) -> list[str]:
     """The question's words as the index stores them: English-stemmed, stop words dropped."""
-    row = conn.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", (text,)).fetchone()
+    row = conn.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", (with_years(text),)).fetchone()
     return sorted(row[0] or [])
 
 

@@ -383,6 +383,14 @@ class StoreConformance:
         assert set(reusable) == {content_hash(c.embedding_text) for c in chunks}
         assert not {content_hash(c.text) for c in chunks} & set(reusable)
 
+    def test_fiscal_years_in_a_question_match_the_year_in_the_text(self, store: Store) -> None:
+        # doc-10 says "dividends" twice: without the year, it would rank first
+        store.upsert([write_for(make_document(9, "dividends paid 2022 totalled".split(), chunks=1), EMBEDDER),
+                      write_for(make_document(10, "dividends paid dividends 2021".split(), chunks=1), EMBEDDER)])
+        for question in ("FY2022 dividends", "dividends in FY22", "fy'22 dividends"):
+            found = store.search(SearchRequest(BOB, EMBEDDER.embed_query(question), question, 2))
+            assert [h.document_id for h in found.keyword][:1] == ["doc-9"], question
+
     def test_integrity_after_mixed_writes(self, store: Store) -> None:
         self._fill(store)
         store.upsert([write_for(make_document(1, "new words here".split()), EMBEDDER)])
