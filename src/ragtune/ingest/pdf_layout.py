@@ -166,7 +166,23 @@ def layout_text(pages: list[PageText]) -> LayoutResult:
                 paragraph.append(line)
             i += 1
         _flush(builder, paragraph)
+    builder.outline[:] = _without_short_minor_sections(builder.outline, builder.length)
     return result
+
+
+_MIN_MINOR_SECTION = 600
+"""Characters a level-3 heading (a short bold line) must head to stay one: filings set many
+line items in bold, and a heading per few lines would cut the text into chunks of a line or two
+(no chunk crosses a heading). Shorter ones stay in the text as what they are, bold words."""
+
+
+def _without_short_minor_sections(outline: list, length: int) -> list:
+    kept = []
+    for i, heading in enumerate(outline):
+        end = outline[i + 1].start if i + 1 < len(outline) else length
+        if heading.level < 3 or end - heading.start >= _MIN_MINOR_SECTION:
+            kept.append(heading)
+    return kept
 
 
 def _emit_table(builder: TextBuilder, lines: list[Line], table: object, body: float, left: float, width: float) -> None:

@@ -114,20 +114,20 @@ def page_lines(page: object, textpage: object) -> list[Line]:
 
 
 def _rejoined(words: list[Word], size: float) -> list[Word]:
-    """Rejoin words that a generator split with a space character of its own: one drawn with
-    almost no width, or one that cuts off a single letter ("Equit y", "Incom e", "F INANCIAL"),
-    which English words almost never are (``a``, ``A`` and ``I`` are kept apart)."""
+    """Rejoin words that a generator split with a space character of its own where it cuts off
+    a single letter ("Equit y", "Incom e", "F INANCIAL"), which English words almost never are
+    (``a``, ``A`` and ``I`` are kept apart). Gaps alone cannot tell: in bold type a real word
+    space can be as narrow as these."""
     out = [words[0]]
     for word in words[1:]:
         last = out[-1]
         gap = word.x0 - last.x1
-        tiny = gap < 0.12 * size and last.text[-1:].isalpha() and word.text[:1].isalpha()
         near = gap < 0.35 * size
         letter = word.text.rstrip(",.;:)")
         tail = near and len(letter) == 1 and letter.islower() and letter not in "ai" and last.text[-1:].isalpha()
         head = (near and len(last.text) == 1 and last.text.isupper() and last.text not in "AI"
                 and len(word.text) > 1 and word.text.isalpha() and word.text.isupper())
-        if tiny or tail or head:
+        if tail or head:
             out[-1] = Word(last.text + word.text, last.x0, word.x1)
         else:
             out.append(word)
