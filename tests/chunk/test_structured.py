@@ -121,6 +121,23 @@ def test_prose_around_tables_is_kept_and_rows_stay_whole(tokenizer):
     assert chunks[-1].text == "Closing remark after the table."
 
 
+def test_a_short_title_before_a_table_opens_its_first_chunk(tokenizer):
+    title = "Consolidated Statement of Cash Flows\n\n(Millions) 2018 2017"
+    rows = [f"Line item {i} | 2018: {i},000 | 2017: {i},500" for i in range(12)]
+    text = title + "\n\n" + "\n".join(rows)
+    first = len(title) + 2
+    spans = []
+    for row in rows:
+        spans.append((first, first + len(row)))
+        first += len(row) + 1
+    document = Document("c", "mem://c.pdf", text, "pdf", row_spans=spans)
+    chunks = TableRowSplitter(RecursiveTokenSplitter(tokenizer, 80, 10)).chunk(document)
+    assert chunks[0].text.startswith(title + "\n\nLine item 0 |")  # not a chunk of the title alone
+    assert len(chunks) > 1 and all(c.text.startswith("Line item") for c in chunks[1:])
+    assert_no_text_lost(document, chunks)
+    assert_sizes_and_overlap(chunks, tokenizer, 80, 0)
+
+
 def test_auto_picks_by_document_shape(tokenizer):
     chunker = build_chunker(ChunkingConfig(context_header=False), EmbedderConfig(), tokenizer=tokenizer)
     assert isinstance(chunker, AutoChunker)

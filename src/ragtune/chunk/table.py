@@ -2,7 +2,8 @@
 
 Table loaders render each row as ``column: value | column: value``, so a chunk holding any
 subset of rows still says what each value means. Rows are packed greedily up to the token
-budget; a single row over the budget is split like prose. No overlap between row chunks:
+budget, led by the table's title or caption when the prose before them is that short; a single
+row over the budget is split like prose. No overlap between row chunks:
 repeating whole rows would only duplicate records. Prose around tables (HTML, DOCX) is split
 by the recursive splitter, and no chunk crosses a heading (a sheet, in workbooks).
 """
@@ -21,6 +22,9 @@ class TableRowSplitter:
     def __init__(self, splitter: RecursiveTokenSplitter) -> None:
         self.splitter = splitter
         self.chunk_tokens = splitter.chunk_tokens
+        self.caption_tokens = max(1, splitter.chunk_tokens // 4)
+        """Prose this short right before a table (its title, "(Millions) 2018 2017", a heading)
+        is packed with the rows: alone it would be a chunk that says nothing."""
 
     def chunk(self, document: Document) -> list[Chunk]:
         index = TokenIndex(document.text, self.splitter.tokenizer)
@@ -39,7 +43,10 @@ class TableRowSplitter:
             if index.text[cursor : row[0]].strip():  # prose between tables
                 spans.extend(self._pack(index, group))
                 group = []
-                spans.extend(self.splitter.split(index, cursor, row[0]))
+                if index.count(cursor, row[0]) <= self.caption_tokens:
+                    group.append((cursor, row[0]))  # a title or caption: it opens the table's chunk
+                else:
+                    spans.extend(self.splitter.split(index, cursor, row[0]))
             group.append(row)
             cursor = row[1]
         spans.extend(self._pack(index, group))
