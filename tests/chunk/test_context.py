@@ -25,6 +25,12 @@ def test_a_file_is_named_by_title_and_file_name_with_type_and_period():
     assert document_label(_file_document("q3.pdf", title="Microsoft Word - q3.docx")) == "q3"
 
 
+def test_serially_numbered_files_are_not_named_by_their_number():
+    for name in ("context_0001.txt", "scan0042.pdf", "page-3.md"):
+        assert document_label(_file_document(name)) == "", name
+    assert document_label(_file_document("invoice_2022_03.pdf")) == "invoice 2022 03"
+
+
 def test_records_of_a_file_are_not_named_by_it():
     record = Document("record-7", "/corpus/corpus.jsonl", "text", "json", metadata={"file_name": "corpus.jsonl"})
     assert document_label(record) == ""
