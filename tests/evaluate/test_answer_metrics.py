@@ -10,6 +10,8 @@ from ragtune.evaluate.answer_metrics import (
     citation_recall,
     exact_match,
     normalize_answer,
+    numeric_answer,
+    numeric_match,
     token_f1,
 )
 from ragtune.evaluate.qa_eval import strip_markers
@@ -130,3 +132,75 @@ def test_answer_hit_takes_the_best_gold_answer() -> None:
     assert answer_hit("up to three days per week", ["27 days", "3 days"]) == 1.0
     assert answer_hit("up to three days per week", ["27 days", "4 days"]) == 0.0
     assert answer_hit("", ["27 days"]) == 0.0
+
+
+@pytest.mark.parametrize("gold, numeric", [
+    ("$1577.00", True), ("65.4%", True), ("0.66", True), ("-$473 million", True), ("(1,577)", True),
+    ("1,577 million", True), ("$8.70.", True),
+    ("AMCOR's Adj. EBITDA was $2,018mn in FY 2023", False), ("Yes. It decreased.", False), ("", False),
+])
+def test_numeric_answer_is_a_gold_that_is_one_amount(gold: str, numeric: bool) -> None:
+    assert (numeric_answer(gold) is not None) is numeric
+
+
+@pytest.mark.parametrize("prediction", ["1,577", "1577", "$1,577", "USD 1,577.0", "$1,577 million", "$1.577 billion",
+                                        "Purchases of PP&E were (1,577) [1].", "1576.8", "$1,576.6 million"])
+def test_numeric_match_forgives_formatting_scale_and_rounding(prediction: str) -> None:
+    assert numeric_match(prediction, ["$1577.00"]) == 1.0
+
+
+@pytest.mark.parametrize("prediction", ["1,557", "15.77", "-1,577", "$1.6 billion", "$1.58 billion", "1,577%", "€1,577",
+                                        "2018: 1,490", "FY1577", "capital expenditure"])
+def test_numeric_match_misses_other_amounts(prediction: str) -> None:
+    assert numeric_match(prediction, ["$1577.00"]) == 0.0
+
+
+def test_numeric_match_rounds_to_the_gold_precision_only() -> None:
+    assert numeric_match("The ratio is 0.8312.", ["0.83"]) == 1.0
+    assert numeric_match("0.655", ["0.66"]) == 1.0  # half up, in decimal (a float would round 0.655 down)
+    assert numeric_match("0.8", ["0.83"]) == 0.0  # less precise than the gold, 3.6 % off
+    assert numeric_match("0.84", ["0.83"]) == 0.0
+    assert numeric_match("17.984", ["17.98"]) == 1.0
+    assert numeric_match("17.99", ["17.98"]) == 1.0  # 0.06 %: within RELATIVE_TOLERANCE
+    assert numeric_match("18.1", ["17.98"]) == 0.0  # 0.7 %
+
+
+def test_numeric_match_percentages_and_fractions() -> None:
+    assert numeric_match("65.4%", ["65.4%"]) == 1.0
+    assert numeric_match("65.4 percent", ["65.4%"]) == 1.0
+    assert numeric_match("65.4", ["65.4%"]) == 1.0
+    assert numeric_match("0.654", ["65.4%"]) == 1.0
+    assert numeric_match("65.38%", ["65.4%"]) == 1.0
+    assert numeric_match("% Change: 101% [5, 2]", ["101.5%"]) == 0.0  # less precise, though 0.5 % off
+    assert numeric_match("101.46%", ["101.5%"]) == 1.0
+    assert numeric_match("6.54%", ["65.4%"]) == 0.0
+    assert numeric_match("$65.4", ["65.4%"]) == 0.0  # an amount is not a percentage
+    assert numeric_match("66%", ["0.66"]) == 1.0
+    assert numeric_match("1.73x", ["1.73"]) == 1.0
+
+
+def test_numeric_match_scale_words() -> None:
+    assert numeric_match("$8.7 billion", ["$8.70"]) == 1.0  # asked "in USD billions"
+    assert numeric_match("$8,700 million", ["$8.70"]) == 1.0
+    assert numeric_match("8,700", ["$8.70"]) == 0.0  # no scale on either side: compared as written
+    assert numeric_match("$1.577 billion", ["1,577 million"]) == 1.0
+    assert numeric_match("$1,577 thousand", ["1,577 million"]) == 0.0  # both scales stated: they count
+    assert numeric_match("$2,018mn", ["$2.018 billion"]) == 1.0
+    assert numeric_match("$400 million", ["$0.40"]) == 1.0
+
+
+def test_numeric_match_signs() -> None:
+    assert numeric_match("Its net revenue was -$473 million.", ["-$473 million"]) == 1.0
+    assert numeric_match("(473)", ["-$473 million"]) == 1.0
+    assert numeric_match("$473 million", ["-$473 million"]) == 0.0
+    assert numeric_match("-473", ["473"]) == 0.0
+    assert numeric_match("(473)", ["473"]) == 1.0  # an outflow in accounting parentheses
+    assert numeric_match("FY2019-2020 growth", ["-2020"]) == 0.0  # a hyphen between numbers is no minus
+
+
+def test_numeric_match_falls_back_to_answer_hit_for_text_golds() -> None:
+    gold = ["Trillium, Array, and Therachon"]
+    assert numeric_match("It bought Trillium, Array, and Therachon.", gold) == 1.0
+    assert numeric_match("It bought Trillium.", gold) == 0.0
+    assert numeric_match("1,577", ["a lot", "$1577.00"]) == 1.0  # the best gold answer
+    assert numeric_match("anything", []) == 0.0

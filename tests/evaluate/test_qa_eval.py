@@ -125,3 +125,24 @@ def test_without_a_store_only_declared_refusals_are_expected(retriever: Retrieve
     # An explicit store decides as the answerer's own retriever would.
     given = rows_by_id(answerer, items, store=retriever.store)
     assert {q: r["expects_refusal"] for q, r in given.items()} == {"leave-employee": True, "declared": True}
+
+
+def test_numeric_match_is_scored_only_where_the_gold_is_a_number(retriever: Retriever) -> None:
+    from ragtune.evaluate.summary import summarise
+
+    budget = "What is the travel budget?"
+    items = [
+        EvalItem("number-right", budget, ("$1577.00",), {}, EMPLOYEE),
+        EvalItem("number-wrong", LEAVE, ("27",), {}, EMPLOYEE),
+        EvalItem("number-refused", "What is the CEO's salary?", ("65.4%",), {}, EMPLOYEE),
+        EvalItem("words", "Tell me about bikes.", ("city bikes",), {}, EMPLOYEE),
+    ]
+    replies = {(budget, "erik"): "It was $1.577 billion [1].", (LEAVE, "erik"): "28 days [1].",
+               ("What is the CEO's salary?", "erik"): None, ("Tell me about bikes.", "erik"): "City bikes."}
+    rows = rows_by_id(ScriptedAnswerer(retriever, replies), items)
+    numeric = {q: r["metrics"]["numeric_match"] for q, r in rows.items()}
+    assert numeric == {"number-right": 1.0, "number-wrong": 0.0, "number-refused": 0.0, "words": None}
+    assert rows["number-right"]["metrics"]["answer_hit"] == 0.0  # the plain match misses "$1.577 billion"
+    summary = summarise(list(rows.values()))
+    assert summary["numeric_questions"] == 3
+    assert summary["metrics"]["numeric_match"] == pytest.approx(1 / 3)

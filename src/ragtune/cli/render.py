@@ -55,6 +55,8 @@ def print_summary(run) -> None:  # type: ignore[no-untyped-def]
     for name in names:
         values = [run.summary[v]["metrics"].get(name) for v in variants]
         table.add_row(name, *("–" if x is None else f"{x:.4f}" for x in values))
+        if name == "numeric_match":
+            table.add_row("  questions with a numeric gold", *(str(run.summary[v].get("numeric_questions", 0)) for v in variants))
     for name in dict.fromkeys(m for s in run.summary.values() for m in s.get("intervals", {})):
         cis = [run.summary[v].get("intervals", {}).get(name) for v in variants]
         table.add_row(f"{name} 95% CI", *("–" if ci is None else f"[{ci['low']:.2f}, {ci['high']:.2f}]" for ci in cis))

@@ -1,5 +1,6 @@
 """Answer metrics: SQuAD exact match and token F1, answer hit (gold contained, numbers with a
-tolerance), answer-in-context, citation precision/recall.
+tolerance), numeric match (numeric gold answers: formatting, scale and rounding),
+answer-in-context, citation precision/recall.
 
 Normalisation for EM, F1 and answer-in-context is the official SQuAD v1.1 script's: lower case,
 punctuation and the articles a/an/the removed, whitespace collapsed. ``answer_hit`` reads numbers
@@ -9,6 +10,7 @@ gold answers.
 
 from __future__ import annotations
 
+import decimal
 import math
 import re
 import string
@@ -211,3 +213,159 @@ def answer_hit(prediction: str, golds: Sequence[str]) -> float:
     """
     predicted = _tokens(prediction)
     return float(any(_contains(predicted, _tokens(g)) for g in golds))
+
+
+# -- numeric match ---------------------------------------------------------------------------------
+
+SCALES = {
+    "thousand": 3, "k": 3,
+    "million": 6, "millions": 6, "mn": 6, "mm": 6, "m": 6,
+    "billion": 9, "billions": 9, "bn": 9, "b": 9,
+    "trillion": 12, "trillions": 12, "tn": 12,
+}
+"""Scale words (lower case) after a number and the power of ten they multiply it by."""
+
+_AMOUNT = re.compile(
+    r"(?<![\w.,])"  # not the tail of a word (FY2022), a decimal or a thousands group
+    r"(?P<minus>[-−–])?\s*(?P<paren>\()?\s*(?P<minus2>[-−–])?\s*"
+    r"(?:(?P<pre>[$€£]|usd|eur|gbp|chf)\s*)?(?P<minus3>[-−–])?\s*"
+    r"(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d|,\d)|\d+(?:\.\d+)?|\.\d+)"
+    r"(?:\s*(?P<scale>thousand|millions?|mn|mm|m|billions?|bn|b|trillions?|tn|k)(?![^\W\d_]))?"
+    r"(?:\s*(?P<post>%|percent|per\s+cent|usd|eur|gbp|chf|dollars?|euros?)(?![^\W\d_]))?"
+    r"(?P<close>\s*\))?"
+)
+"""One amount: an optional sign (``-`` or accounting parentheses), currency before or after,
+digits with comma thousands groups and decimals, a scale word, ``%``. The parts are lower case."""
+_UNITS = {"%": "%", "percent": "%", **CURRENCIES}
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A number as written: its digits (``Decimal``, so precision is kept), the power of ten its
+    scale word stands for (None when it has none), its unit and sign."""
+
+    digits: decimal.Decimal
+    scale: int | None
+    unit: str | None
+    """``%``, a currency code, or None."""
+    negative: bool
+    parenthesised: bool
+    """Written in accounting parentheses, ``(1,577)``."""
+
+    @property
+    def places(self) -> int:
+        """Decimal places as written: ``8.70`` has 2, ``1,577`` 0."""
+        return max(0, -int(self.digits.as_tuple().exponent))
+
+
+def _quantity(match: re.Match[str]) -> Quantity:
+    number = match.group("number").replace(",", "")
+    unit_word = match.group("post") or match.group("pre")
+    unit = _UNITS.get(" ".join(unit_word.split())) if unit_word else None
+    if unit_word and unit_word.startswith("per"):
+        unit = "%"
+    scale = match.group("scale")
+    paren = bool(match.group("paren") and match.group("close"))
+    minus = bool(match.group("minus") or match.group("minus2") or match.group("minus3"))
+    return Quantity(decimal.Decimal(number), SCALES[scale] if scale else None, unit, minus or paren, paren)
+
+
+def _normal(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower().replace("\u00a0", " ")
+
+
+def quantities(text: str) -> list[Quantity]:
+    """Every amount written in ``text``, in order."""
+    return [_quantity(m) for m in _AMOUNT.finditer(_normal(text))]
+
+
+def numeric_answer(gold: str) -> Quantity | None:
+    """The amount a gold answer is, when the whole answer is one amount (``$1577.00``, ``65.4%``,
+    ``0.66``, ``-$473 million``, ``(1,577)``); None for any answer with words besides."""
+    text = _normal(gold).strip().rstrip(".").strip()
+    match = _AMOUNT.fullmatch(text)
+    return _quantity(match) if match else None
+
+
+_POWERS = (0, 3, 6, 9)
+"""The scales a side that states none may stand for: units, thousands, millions, billions."""
+
+
+def _equal(gold: Quantity, predicted: Quantity) -> bool:
+    # Units: a stated unit on both sides must agree, except that a fraction may stand for a
+    # percentage (0.654 for 65.4 %) and the other way round; a missing unit takes any.
+    if gold.unit and predicted.unit and gold.unit != predicted.unit:
+        return False  # a percentage and an amount, or two currencies
+    factors = [decimal.Decimal(1)]
+    if gold.unit == "%" and predicted.unit is None:
+        factors.append(decimal.Decimal(100))
+    elif gold.unit is None and predicted.unit == "%":
+        factors.append(decimal.Decimal("0.01"))
+    # Sign: a negative gold needs a negative prediction; a positive gold also takes an amount in
+    # accounting parentheses (an outflow printed as "(1,577)"), not one with a minus sign.
+    if gold.negative != predicted.negative and (gold.negative or not predicted.parenthesised):
+        return False
+    # Scales: both stated, they count; one stated, the other side's is unknown (the question
+    # said "in USD millions"); neither stated, the numbers compare as written.
+    if (gold.scale is None) == (predicted.scale is None):
+        pairs = [(gold.scale or 0, predicted.scale or 0)]
+    elif gold.scale is None:
+        pairs = [(p, predicted.scale or 0) for p in _POWERS]
+    else:
+        pairs = [(gold.scale, p) for p in _POWERS]
+    for gold_power, predicted_power in pairs:
+        expected = gold.digits.scaleb(gold_power)
+        quantum = decimal.Decimal(1).scaleb(gold_power - gold.places)
+        for factor in factors:
+            value = predicted.digits.scaleb(predicted_power) * factor
+            try:
+                if value.quantize(quantum, rounding=decimal.ROUND_HALF_UP) == expected.quantize(quantum):
+                    return True
+            except decimal.InvalidOperation:  # more digits than the context holds: not this amount
+                pass
+            # The tolerance forgives a difference in the last digits, never a prediction written
+            # less precisely than the gold ("101%" is not "101.5%"; the gold's trailing zeros,
+            # as in "$1577.00", do not count as precision).
+            precise = predicted.digits.scaleb(predicted_power).as_tuple().exponent <= gold.digits.normalize().scaleb(
+                gold_power).as_tuple().exponent
+            if precise and abs(value - expected) <= decimal.Decimal(str(RELATIVE_TOLERANCE)) * max(abs(value), abs(expected)):
+                return True
+    return False
+
+
+def numeric_match(prediction: str, golds: Sequence[str]) -> float:
+    """1.0 when the prediction states the amount a numeric gold answer is, else 0.0; a gold
+    answer that is not one amount (see :func:`numeric_answer`) is scored by :func:`answer_hit`.
+
+    Any amount in the prediction may match (like ``answer_hit``, containment, not equality).
+    Formatting does not count: ``1,577`` is ``1577.00``, ``$`` is ``USD``, ``(1,577)`` is
+    -1577. An amount matches a gold amount when:
+
+    - rounded half up to the gold's decimal places it equals the gold (``0.8312`` is ``0.83``,
+      ``0.655`` is ``0.66``), or, written at least as precisely as the gold (whose trailing zeros
+      do not count: ``$1577.00`` is precise to the unit), it is within :data:`RELATIVE_TOLERANCE`
+      (``17.99`` is ``17.98``); a less precise prediction misses (``0.8`` is not ``0.83``,
+      ``101%`` is not ``101.5%``, ``$1.58 billion`` is not ``$1577.00``);
+    - scale words count when both sides have one (``$1.577 billion`` is ``$1577 million``);
+      when only one side has one the other's scale is unknown and may be 1, a thousand, a
+      million or a billion (gold ``$1577.00`` to "in USD millions" takes ``$1.577 billion``;
+      gold ``$8.70`` to "in USD billions" takes ``$8.7 billion`` and ``8,700 million``);
+    - units: a gold currency takes the same currency or none, never ``%``; a gold percentage
+      takes ``%``, a bare number or the same ratio as a fraction (``65.4%``: ``65.4``,
+      ``0.654``); a bare gold number takes any currency, the same number with ``%`` or its
+      percentage (``0.66``: ``66%``);
+    - sign: a negative gold (``-$473 million``, ``(473)``) needs a negative prediction; a
+      positive gold takes a parenthesised amount (cash-flow statements print outflows such as
+      capital expenditure as ``(1,577)``) but not one written with a minus sign.
+    """
+    scores = []
+    predicted: list[Quantity] | None = None
+    for gold in golds:
+        amount = numeric_answer(gold)
+        if amount is None:
+            scores.append(answer_hit(prediction, [gold]))
+            continue
+        if predicted is None:
+            predicted = quantities(prediction)
+        scores.append(float(any(_equal(amount, p) for p in predicted)))
+    return max(scores, default=0.0)

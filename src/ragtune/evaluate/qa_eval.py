@@ -15,6 +15,8 @@ from ragtune.evaluate.answer_metrics import (
     citation_precision,
     citation_recall,
     exact_match,
+    numeric_answer,
+    numeric_match,
     token_f1,
 )
 from ragtune.evaluate.behaviour.suite import BehaviourSuite
@@ -99,10 +101,14 @@ def evaluate_answers(
         cited = [document_key(h, item.relevant) for h in answer.cited_sources]
         # Gold spans say nothing about an answer that should be a refusal: EM and F1 stay undefined.
         scored = bool(item.answers) and not expects_refusal and not labels_only
+        # Numbers (``$1577.00``, ``65.4%``) are scored with their formatting, scale and rounding
+        # forgiven, on the rows whose gold answer is one amount only.
+        numeric = scored and any(numeric_answer(g) is not None for g in item.answers)
         metrics: dict[str, float | None] = {
             "exact_match": exact_match(text, item.answers) if scored else None,
             "f1": token_f1(text, item.answers) if scored else None,
             "answer_hit": None if labels_only else hit,
+            "numeric_match": (numeric_match(text, item.answers) if answer.found else 0.0) if numeric else None,
             "answer_in_context": (answer_in_context(item.answers, [h.text for h in answer.sources])
                                   if item.answers and retrieval else None),
             "context_hit": float(bool(relevant.intersection(given))) if relevant and retrieval else None,

@@ -20,6 +20,8 @@ def summarise(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     names = list(dict.fromkeys(name for row in rows for name in row["metrics"]))
     summary: dict[str, Any] = {"queries": len(rows)}
     summary["metrics"] = {name: mean([row["metrics"].get(name) for row in rows]) for name in names}
+    if "numeric_match" in names:  # defined only where the gold answer is a number: say on how many
+        summary["numeric_questions"] = sum(1 for row in rows if row["metrics"].get("numeric_match") is not None)
     stages = list(dict.fromkeys(stage for row in rows for stage in row["timings_ms"]))
     timings = {stage: [r["timings_ms"][stage] for r in rows if stage in r["timings_ms"]] for stage in stages}
     summary["latency_ms"] = {stage: {"p50": percentile(t, 50), "p95": percentile(t, 95)} for stage, t in timings.items()}
