@@ -40,10 +40,16 @@ def font(size_pt: float) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size_px)  # scalable since Pillow 10.1
 
 
-def image_pdf(pages: list[list[tuple[float, float, str]]]) -> pdfium.PdfDocument:
+def image_pdf_bytes(pages: list[list[tuple[float, float, str]]], text_page: str | None = None) -> bytes:
     """One page per list of ``(x, y, text)``: x from the left, y the top of the text from the top
-    of the page, in points; the text is pixels of an image, not a text layer."""
+    of the page, in points; the text is pixels of an image, not a text layer. ``text_page``: a
+    first page with a real text layer."""
     pdf = FPDF(unit="pt", format=(PAGE_W, PAGE_H))
+    if text_page is not None:
+        pdf.add_page()
+        pdf.set_font("helvetica", size=12)
+        pdf.set_xy(72, 72)
+        pdf.multi_cell(400, 16, text_page)
     to_px = IMAGE_DPI / 72
     for lines in pages:
         image = Image.new("L", (round(PAGE_W * to_px), round(PAGE_H * to_px)), 255)
@@ -54,7 +60,11 @@ def image_pdf(pages: list[list[tuple[float, float, str]]]) -> pdfium.PdfDocument
         image.save(png, "PNG")
         pdf.add_page()
         pdf.image(png, x=0, y=0, w=PAGE_W, h=PAGE_H)
-    return pdfium.PdfDocument(bytes(pdf.output()))
+    return bytes(pdf.output())
+
+
+def image_pdf(pages: list[list[tuple[float, float, str]]]) -> pdfium.PdfDocument:
+    return pdfium.PdfDocument(image_pdf_bytes(pages))
 
 
 def words(text: str) -> set[str]:
@@ -202,26 +212,6 @@ def test_ocr_available_when_installed(engine_installed):
 
 # -- through the PDF loader: scanned pages are ingested, not refused ------------------------------
 
-def _scanned_pdf_bytes(lines: list[tuple[float, float, str]], text_page: str | None = None) -> bytes:
-    """An optional page with a text layer, then a page that is only an image of ``lines``."""
-    pdf = FPDF(unit="pt", format=(PAGE_W, PAGE_H))
-    if text_page is not None:
-        pdf.add_page()
-        pdf.set_font("helvetica", size=12)
-        pdf.set_xy(72, 72)
-        pdf.multi_cell(400, 16, text_page)
-    to_px = IMAGE_DPI / 72
-    image = Image.new("L", (round(PAGE_W * to_px), round(PAGE_H * to_px)), 255)
-    draw = ImageDraw.Draw(image)
-    for x, y, text in lines:
-        draw.text((x * to_px, y * to_px), text, fill=0, font=font(FONT_PT), anchor="lt")
-    png = io.BytesIO()
-    image.save(png, "PNG")
-    pdf.add_page()
-    pdf.image(png, x=0, y=0, w=PAGE_W, h=PAGE_H)
-    return bytes(pdf.output())
-
-
 def _load_pdf(tmp_path: Path, data: bytes, ocr: str):
     from ragtune.config import IngestConfig
     from ragtune.ingest.files import SourceFile
@@ -235,7 +225,7 @@ def _load_pdf(tmp_path: Path, data: bytes, ocr: str):
 
 
 def test_scanned_page_is_read_by_ocr_and_recorded(engine_installed, tmp_path):
-    data = _scanned_pdf_bytes([UPPER_LEFT, LOWER], text_page="A typed cover page about the warehouse.")
+    data = image_pdf_bytes([[UPPER_LEFT, LOWER]], text_page="A typed cover page about the warehouse.")
     [document] = _load_pdf(tmp_path, data, "auto").documents
     assert document.metadata["ocr_pages"] == [2]  # the typed page had a text layer: not recognised
     assert "typed cover page" in document.text
@@ -246,7 +236,7 @@ def test_scanned_page_is_read_by_ocr_and_recorded(engine_installed, tmp_path):
 
 
 def test_all_image_pdf_is_refused_only_when_ocr_is_off(engine_installed, tmp_path):
-    data = _scanned_pdf_bytes([LOWER])
+    data = image_pdf_bytes([[LOWER]])
     with pytest.raises(LoadError, match=r'no extractable text in 1 page\(s\).*ocr = "auto"'):
         _load_pdf(tmp_path, data, "off")
     [document] = _load_pdf(tmp_path, data, "auto").documents

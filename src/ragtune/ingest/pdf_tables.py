@@ -25,11 +25,8 @@ _YEAR = re.compile(r"^\(?(?:19|20)\d{2}\)?$")
 _MAX_LABEL_WORDS = 14
 
 
-@dataclass(slots=True)
-class Cell:
-    text: str
-    x0: float
-    x1: float
+Cell = Word
+"""A value of a row: a word (or a currency sign and its number) with its horizontal extent."""
 
 
 @dataclass(slots=True)
