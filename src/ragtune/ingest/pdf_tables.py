@@ -63,7 +63,8 @@ def split_row(line: Line) -> Row:
 
 def is_row(row: Row) -> bool:
     """A table row, not prose that happens to end in a number: its figures stand apart from the
-    label (a gap of more than two character widths) and the label is short."""
+    label (a gap wider than the font size, where a word space is a quarter of it), the label is
+    short, and a lone figure stands far apart (four times the font size)."""
     if not row.cells or len(row.label.split()) > _MAX_LABEL_WORDS:
         return False
     if _all_years(row.cells):
