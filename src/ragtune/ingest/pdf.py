@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Callable
 
 from ragtune.config import IngestConfig, PdfConfig
 from ragtune.errors import LoadError
@@ -88,7 +89,7 @@ def _pdfium_title(pdf: object) -> str | None:
     return " ".join(str(title).split()) or None if title else None
 
 
-def _ocr_reader(settings: PdfConfig):  # type: ignore[no-untyped-def]
+def _ocr_reader(settings: PdfConfig) -> Callable[[object], list[Line]]:
     """Pages to OCR lines; the engine loads once, on the first page that needs it."""
     def read(page: object) -> list[Line]:
         from ragtune.ingest.pdf_ocr import recognise_page

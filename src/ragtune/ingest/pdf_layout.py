@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ragtune.ingest.base import TextBuilder
+from ragtune.types import Heading
 from ragtune.ingest.pdf_lines import SOFT_HYPHEN, Line, page_lines, running_key
-from ragtune.ingest.pdf_tables import find_tables
+from ragtune.ingest.pdf_tables import Table, find_tables
 
 _ITEM = re.compile(r"^(?:part\s+[ivx]+\b|item\s+\d{1,2}[a-c]?\b)", re.IGNORECASE)
 _STATEMENT = re.compile(
@@ -176,7 +177,7 @@ line items in bold, and a heading per few lines would cut the text into chunks o
 (no chunk crosses a heading). Shorter ones stay in the text as what they are, bold words."""
 
 
-def _without_short_minor_sections(outline: list, length: int) -> list:
+def _without_short_minor_sections(outline: list[Heading], length: int) -> list[Heading]:
     kept = []
     for i, heading in enumerate(outline):
         end = outline[i + 1].start if i + 1 < len(outline) else length
@@ -185,10 +186,10 @@ def _without_short_minor_sections(outline: list, length: int) -> list:
     return kept
 
 
-def _emit_table(builder: TextBuilder, lines: list[Line], table: object, body: float, left: float, width: float) -> None:
+def _emit_table(builder: TextBuilder, lines: list[Line], table: Table, body: float, left: float, width: float) -> None:
     block: list[str] = []
-    for k in range(table.start, table.end):  # type: ignore[attr-defined]
-        text = table.rows.get(k)  # type: ignore[attr-defined]
+    for k in range(table.start, table.end):
+        text = table.rows.get(k)
         if text is None:
             continue
         line = lines[k]
