@@ -101,16 +101,20 @@ def test_oversized_row_is_split_like_prose(tokenizer):
     assert_sizes_and_overlap(chunks, tokenizer, 50, 5)
 
 
-def test_prose_around_tables_is_kept_and_rows_stay_whole(tokenizer):
-    prose = " ".join(f"Intro sentence {i}." for i in range(40))
-    rows = [f"item: I{i} | price: {i}" for i in range(30)]
-    text = prose + "\n\n" + "\n".join(rows) + "\n\nClosing remark after the table."
-    first = len(prose) + 2
+def _row_spans(first: int, rows: list[str]) -> list[tuple[int, int]]:
+    """Spans of ``rows`` joined by newlines, starting at offset ``first``."""
     spans = []
     for row in rows:
         spans.append((first, first + len(row)))
         first += len(row) + 1
-    document = Document("h", "mem://h.html", text, "html", row_spans=spans)
+    return spans
+
+
+def test_prose_around_tables_is_kept_and_rows_stay_whole(tokenizer):
+    prose = " ".join(f"Intro sentence {i}." for i in range(40))
+    rows = [f"item: I{i} | price: {i}" for i in range(30)]
+    text = prose + "\n\n" + "\n".join(rows) + "\n\nClosing remark after the table."
+    document = Document("h", "mem://h.html", text, "html", row_spans=_row_spans(len(prose) + 2, rows))
     chunks = TableRowSplitter(RecursiveTokenSplitter(tokenizer, 60, 10)).chunk(document)
     assert_spans_round_trip(document, chunks)
     assert_no_text_lost(document, chunks)
@@ -125,12 +129,7 @@ def test_a_short_title_before_a_table_opens_its_first_chunk(tokenizer):
     title = "Consolidated Statement of Cash Flows\n\n(Millions) 2018 2017"
     rows = [f"Line item {i} | 2018: {i},000 | 2017: {i},500" for i in range(12)]
     text = title + "\n\n" + "\n".join(rows)
-    first = len(title) + 2
-    spans = []
-    for row in rows:
-        spans.append((first, first + len(row)))
-        first += len(row) + 1
-    document = Document("c", "mem://c.pdf", text, "pdf", row_spans=spans)
+    document = Document("c", "mem://c.pdf", text, "pdf", row_spans=_row_spans(len(title) + 2, rows))
     chunks = TableRowSplitter(RecursiveTokenSplitter(tokenizer, 80, 10)).chunk(document)
     assert chunks[0].text.startswith(title + "\n\nLine item 0 |")  # not a chunk of the title alone
     assert len(chunks) > 1 and all(c.text.startswith("Line item") for c in chunks[1:])
