@@ -316,6 +316,11 @@ def _equal(gold: Quantity, predicted: Quantity) -> bool:
     for gold_power, predicted_power in pairs:
         expected = gold.digits.scaleb(gold_power)
         quantum = decimal.Decimal(1).scaleb(gold_power - gold.places)
+        # The tolerance forgives a difference in the last digits, never a prediction written
+        # less precisely than the gold ("101%" is not "101.5%"; the gold's trailing zeros, as in
+        # "$1577.00", do not count as precision).
+        precise = predicted.digits.scaleb(predicted_power).as_tuple().exponent <= gold.digits.normalize().scaleb(
+            gold_power).as_tuple().exponent
         for factor in factors:
             value = predicted.digits.scaleb(predicted_power) * factor
             try:
@@ -323,11 +328,6 @@ def _equal(gold: Quantity, predicted: Quantity) -> bool:
                     return True
             except decimal.InvalidOperation:  # more digits than the context holds: not this amount
                 pass
-            # The tolerance forgives a difference in the last digits, never a prediction written
-            # less precisely than the gold ("101%" is not "101.5%"; the gold's trailing zeros,
-            # as in "$1577.00", do not count as precision).
-            precise = predicted.digits.scaleb(predicted_power).as_tuple().exponent <= gold.digits.normalize().scaleb(
-                gold_power).as_tuple().exponent
             if precise and abs(value - expected) <= decimal.Decimal(str(RELATIVE_TOLERANCE)) * max(abs(value), abs(expected)):
                 return True
     return False

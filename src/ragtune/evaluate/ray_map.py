@@ -73,9 +73,8 @@ def worker_config(config: RagtuneConfig) -> dict[str, Any]:
 def retrieval_shard(target: str, config: dict[str, Any], variant: str, metrics: Sequence[Metric],
                     principal: Principal, shard: list[EvalItem]) -> Rows:
     from ragtune.evaluate.retrieval_eval import evaluate_retrieval
-    from ragtune.retrieve.api import open_retriever
-
     from ragtune.generate.expand import attach_expander
+    from ragtune.retrieve.api import open_retriever
 
     settings = RagtuneConfig.model_validate(config)
     retriever = attach_expander(open_retriever(Workspace(Path(target)), settings), settings.llm)

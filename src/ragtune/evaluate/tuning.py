@@ -20,6 +20,7 @@ from ragtune.evaluate.api import DEFAULT_PRINCIPAL, run_retrieval_eval
 from ragtune.evaluate.data import EvalData, Track, no_track
 from ragtune.evaluate.runs import EvalRun
 from ragtune.evaluate.variants import Variant, variant_name
+from ragtune.retrieve.expansion import changes_nothing
 from ragtune.types import Principal
 from ragtune.workspace import Workspace
 
@@ -71,9 +72,8 @@ def searched_settings(requests: Sequence[str]) -> dict[str, tuple[Any, ...]]:
 
 
 def _no_op(overrides: Mapping[str, Any]) -> bool:
-    """A combination that is another one under a longer name: HyDE only moves the dense query,
-    so with BM25 alone it is expansion off (and calls no model)."""
-    return overrides.get("retrieval.expand") == "hyde" and overrides.get("retrieval.mode") == "bm25"
+    """A combination that is another one under a longer name (``changes_nothing``)."""
+    return changes_nothing(str(overrides.get("retrieval.expand")), str(overrides.get("retrieval.mode")))
 
 
 def search_space(config: RagtuneConfig, chunk_sizes: Sequence[int] = (), rerank_depths: Sequence[int] = (),

@@ -34,7 +34,7 @@ class Line:
     bold: bool = False
     ocr: bool = False
     kind: str = field(default="text")
-    """Set by the layout pass: text, row (of a table), heading, dropped (running header/footer)."""
+    """``text``, or ``dropped`` once the layout pass finds it a running header or footer."""
 
     @property
     def text(self) -> str:
@@ -146,12 +146,16 @@ def _is_bold(pdfium_c: object, raw: object, index: int) -> bool:
     return "bold" in name or "black" in name or "heavy" in name or bool(flags.value & 0x40000)
 
 
+def same_baseline(a: Line, b: Line) -> bool:
+    return abs(a.bottom - b.bottom) < 0.4 * max(1.0, min(a.size, b.size))
+
+
 def _sorted_visually(lines: list[Line]) -> list[Line]:
     """Top to bottom; lines sharing a baseline left to right."""
     ordered = sorted(lines, key=lambda line: -line.top)
     rows: list[list[Line]] = []
     for line in ordered:
-        if rows and abs(rows[-1][0].bottom - line.bottom) < 0.4 * max(1.0, min(rows[-1][0].size, line.size)):
+        if rows and same_baseline(rows[-1][0], line):
             rows[-1].append(line)
         else:
             rows.append([line])
@@ -194,7 +198,7 @@ def merge_baselines(lines: list[Line]) -> list[Line]:
         if (
             last is not None
             and not last.ocr
-            and abs(last.bottom - line.bottom) < 0.4 * max(1.0, min(last.size, line.size))
+            and same_baseline(last, line)
             and line.x0 >= last.x1 - 0.5
             and not _column_gap(last, line)
         ):

@@ -23,6 +23,8 @@ VALUE = re.compile(rf"^(?:{_NUMBER}|[-–—]+|n/?[am]|nm)$", re.IGNORECASE)
 _AFFIX = {"$", "€", "£", "¥", "%", "(", ")", "x", "pts", "bps", "%)"}
 _YEAR = re.compile(r"^\(?(?:19|20)\d{2}\)?$")
 _MAX_LABEL_WORDS = 14
+WIDE_GAP = 1.2
+"""A gap wider than this many font sizes separates columns (a word space is about a quarter)."""
 
 
 Cell = Word
@@ -69,7 +71,7 @@ def is_row(row: Row) -> bool:
         return False
     if _all_years(row.cells):
         return False  # "(Millions) 2018 2017 2016" is a header
-    gap_needed = 1.2 * row.line.size
+    gap_needed = WIDE_GAP * row.line.size
     if not row.label:
         return len(row.cells) >= 2 and _spread(row.cells, gap_needed)
     label_end = _label_end(row)
@@ -92,12 +94,11 @@ def _all_years(cells: list[Cell]) -> bool:
     return all(_YEAR.match(c.text) for c in cells)
 
 
-def is_header_line(line: Line) -> bool:
+def is_header(row: Row) -> bool:
     """Column headers: short phrases, or years, none a figure with a thousands separator."""
-    text = line.text
-    if len(line.words) > 24 or text.endswith("."):
+    line = row.line
+    if len(line.words) > 24 or line.text.endswith("."):
         return False
-    row = split_row(line)
     return not row.cells or _all_years(row.cells)
 
 
@@ -127,7 +128,7 @@ def _phrases(line: Line) -> list[tuple[str, float, float]]:
     """A header line cut at wide gaps into phrases: each phrase heads the columns under it."""
     out: list[list[Word]] = []
     for word in line.words:
-        if out and word.x0 - out[-1][-1].x1 < 1.2 * line.size:
+        if out and word.x0 - out[-1][-1].x1 < WIDE_GAP * line.size:
             out[-1].append(word)
         else:
             out.append([word])
@@ -225,7 +226,7 @@ def _table(lines: list[Line], parsed: list[Row], start: int, end: int, members: 
     size = sorted(lines[k].size for k in members)[len(members) // 2]
     rows = [parsed[k] for k in members]
     columns = columns_of(rows, size)
-    name_columns(columns, _header_lines(lines, start, columns, size), size)
+    name_columns(columns, _header_lines(parsed, start, columns, size), size)
     rendered: dict[int, str] = {}
     pending_label: list[str] = []
     member = set(members)
@@ -243,17 +244,18 @@ def _table(lines: list[Line], parsed: list[Row], start: int, end: int, members: 
     return Table(start, end, rendered)
 
 
-def _header_lines(lines: list[Line], start: int, columns: list[Column], size: float) -> list[Line]:
+def _header_lines(parsed: list[Row], start: int, columns: list[Column], size: float) -> list[Line]:
     """Header lines above the first row: lines with phrases over the value columns, skipping
-    up to two section labels ("ASSETS", "Current assets:") between them and the rows."""
+    up to two section labels ("ASSETS", "Current assets:") between them and the rows. A line
+    with figures (an earlier table's row) ends the search."""
     value_left = columns[0].x0 - 2 * size if columns else 0.0
     found: list[Line] = []
     skipped = 0
     k = start - 1
     while k >= 0 and start - k <= 8:
-        line = lines[k]
+        line = parsed[k].line
         over_values = any(x0 >= value_left - 2 * size for _, x0, _ in _phrases(line))
-        if line.kind == "row" or not is_header_line(line):
+        if not is_header(parsed[k]):
             break
         if over_values:
             found.append(line)

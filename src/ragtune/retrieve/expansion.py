@@ -51,6 +51,11 @@ class QueryExpander(Protocol):
         ...
 
 
+def changes_nothing(expand: str, mode: str) -> bool:
+    """HyDE only moves the dense query, so with BM25 alone it is expansion off (no model call)."""
+    return expand == "hyde" and mode == "bm25"
+
+
 class ExpansionUnavailable(RagtuneError):
     """``[retrieval] expand`` is set on a retriever that was opened without an expander."""
 

@@ -18,7 +18,7 @@ import numpy as np
 from ragtune.config import RetrievalConfig
 from ragtune.embed.base import Embedder, normalise
 from ragtune.index.base import Hit, SearchRequest, SearchResults, Store
-from ragtune.retrieve.expansion import Expansion, QueryExpander, missing_expander
+from ragtune.retrieve.expansion import Expansion, QueryExpander, changes_nothing, missing_expander
 from ragtune.retrieve.fusion import reciprocal_rank_fusion, weighted_score_fusion
 from ragtune.retrieve.mmr import mmr
 from ragtune.retrieve.rerank import Reranker
@@ -192,7 +192,7 @@ class Retriever:
         """The configured expansion of ``query``; None where it could change nothing (HyDE only
         moves the dense query, and BM25 alone has none), so no model is called for it."""
         cfg = self.config
-        if cfg.expand == "hyde" and mode == "bm25":
+        if changes_nothing(cfg.expand, mode):
             return None
         if self.expander is None:
             raise missing_expander(cfg.expand)
