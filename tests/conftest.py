@@ -2,12 +2,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
+import anyio.abc
 import pytest
 
 from ragtune.chunk.tokenizer import Tokenizer, load_tokenizer
 from ragtune.config import ChunkingConfig, EmbedderConfig, IngestConfig, RagtuneConfig
 from tests.llm_fixtures import gguf_path, llama_llm, llama_server  # noqa: F401  (shared fixtures)
 from tests.pg_fixtures import postgres_url  # noqa: F401  (shared fixture)
+
+# anyio (≥ 4.16) imports its submodules on first attribute access, and under pytest that import is
+# assertion-rewritten (anyio ships a pytest plugin), i.e. parsed with ast.parse. CPython 3.11's
+# ast.parse can fail with "SystemError: AST constructor recursion depth mismatch" when it runs deep
+# in a request's call stack (CI, stop 28: a FileResponse's first anyio.open_file). Resolving every
+# lazy name here, at a shallow stack, does those imports once, before any test runs.
+for _module in (anyio, anyio.abc):
+    for _name in dir(_module):
+        getattr(_module, _name)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
