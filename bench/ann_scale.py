@@ -86,28 +86,35 @@ def measure(n: int, path: Path, queries: int, config) -> dict:  # type: ignore[n
     return rows
 
 
-def store_bench(n: int, queries: int, folder: Path) -> dict:
-    from ragtune.config import RetrievalConfig
+VOCABULARY = [f"w{i}" for i in range(20_000)]
+GROUPS = [f"g{i}" for i in range(200)]
+PER_DOC = 4
+
+
+def synthetic_store(n: int, folder: Path):  # type: ignore[no-untyped-def]
+    """A SqliteStore of n chunks of 60 Zipf-random words, 4 per document, each document shared
+    with 2 of 200 groups. Reopened as it is when ``folder`` already holds one of n chunks."""
     from ragtune.index.base import DocumentWrite
     from ragtune.index.sqlite_store import SqliteStore
-    from ragtune.retrieve.retriever import Retriever
-    from ragtune.types import AccessList, Chunk, Document, Principal
+    from ragtune.types import AccessList, Chunk, Document
 
+    if (folder / "ragtune.db").exists():
+        store = SqliteStore(folder, "synthetic", DIM)
+        if store.status().chunks == n:
+            return store, 0.0
+        raise SystemExit(f"{folder} holds {store.status().chunks} chunks, not {n}: give an empty --store-dir")
     rng = np.random.default_rng(5)
-    vocabulary = [f"w{i}" for i in range(20_000)]
-    weights = 1 / np.arange(1, len(vocabulary) + 1)
+    weights = 1 / np.arange(1, len(VOCABULARY) + 1)
     weights /= weights.sum()
     vectors = clustered(n, seed=1)
-    groups = [f"g{i}" for i in range(200)]
     started = time.perf_counter()
     store = SqliteStore(folder, "synthetic", DIM)
-    per_doc = 4
     batch = []
-    for doc in range(n // per_doc):
-        words = rng.choice(vocabulary, size=per_doc * 60, p=weights)
-        parts = [" ".join(words[i * 60 : (i + 1) * 60]) for i in range(per_doc)]
+    for doc in range(n // PER_DOC):
+        words = rng.choice(VOCABULARY, size=PER_DOC * 60, p=weights)
+        parts = [" ".join(words[i * 60 : (i + 1) * 60]) for i in range(PER_DOC)]
         text = "\n\n".join(parts)
-        access = AccessList(frozenset(), frozenset(rng.choice(groups, 2, replace=False)))
+        access = AccessList(frozenset(), frozenset(rng.choice(GROUPS, 2, replace=False)))
         document = Document(f"d{doc}", f"/s/{doc}", text, "text", {"n": doc}, access)
         chunks, start = [], 0
         for part in parts:
@@ -122,45 +129,62 @@ def store_bench(n: int, queries: int, folder: Path) -> dict:
                 )
             )
             start += len(part) + 2
-        batch.append(DocumentWrite(document, chunks, vectors[doc * per_doc : (doc + 1) * per_doc], document.source))
+        batch.append(DocumentWrite(document, chunks, vectors[doc * PER_DOC : (doc + 1) * PER_DOC], document.source))
         if len(batch) == 500:
             store.upsert(batch)
             batch = []
     store.upsert(batch)
     store.flush()
-    build = time.perf_counter() - started
+    return store, time.perf_counter() - started
+
+
+def query_texts(queries: int) -> list[str]:
+    """Four content words (frequency ranks 200-20,000) and one very common word (rank < 50)."""
+    rng = np.random.default_rng(6)
+    return [" ".join([*rng.choice(VOCABULARY[200:], 4), str(rng.choice(VOCABULARY[:50]))]) for _ in range(queries)]
+
+
+PRINCIPALS = {
+    "all 200 groups (100 %)": frozenset(GROUPS),
+    "5 of 200 groups (~5 %)": frozenset(GROUPS[:5]),
+}
+
+
+def store_bench(n: int, queries: int, folder: Path) -> dict:
+    from ragtune.config import RetrievalConfig
+    from ragtune.retrieve.retriever import Retriever
+    from ragtune.types import Principal
+
+    store, build = synthetic_store(n, folder)
     retriever = Retriever(store, None, RetrievalConfig(candidates=50))
     qs = clustered(queries, seed=2)
+    texts = query_texts(queries)
     out = {
         "chunks": n,
         "build_s": round(build, 1),
         "db_mb": round(sum(p.stat().st_size for p in folder.iterdir()) / 2**20, 1),
     }
-    principals = {
-        "all 200 groups (100 %)": Principal("u", frozenset(groups)),
-        "5 of 200 groups (~5 %)": Principal("u", frozenset(groups[:5])),
-    }
-    for name, principal in principals.items():
-        latencies = []
-        for q in qs:
-            # four content words (frequency ranks 200-20,000) and one very common word
-            query_text = " ".join([*rng.choice(vocabulary[200:], 4), str(rng.choice(vocabulary[:50]))])
+    for name, groups in PRINCIPALS.items():
+        principal = Principal("u", groups)
+        for mode in ("bm25", "hybrid"):
+            latencies = []
+            for q, query_text in zip(qs, texts):
 
-            class Fixed:  # the query vector is synthetic: skip the model, keep the pipeline
-                identity, dimension = "synthetic", DIM
+                class Fixed:  # the query vector is synthetic: skip the model, keep the pipeline
+                    identity, dimension = "synthetic", DIM
 
-                @staticmethod
-                def embed_query(_text: str, _q=q) -> np.ndarray:
-                    return _q
+                    @staticmethod
+                    def embed_query(_text: str, _q=q) -> np.ndarray:
+                        return _q
 
-            retriever.embedder = Fixed()  # type: ignore[assignment]
-            started = time.perf_counter()
-            retriever.search(query_text, principal, k=10, mode="hybrid")
-            latencies.append(time.perf_counter() - started)
-        out[f"hybrid p50/p95 ms, {name}"] = (
-            round(float(np.percentile(latencies, 50)) * 1000, 2),
-            round(float(np.percentile(latencies, 95)) * 1000, 2),
-        )
+                retriever.embedder = Fixed()  # type: ignore[assignment]
+                started = time.perf_counter()
+                retriever.search(query_text, principal, k=10, mode=mode)
+                latencies.append(time.perf_counter() - started)
+            out[f"{mode} p50/p95 ms, {name}"] = (
+                round(float(np.percentile(latencies, 50)) * 1000, 2),
+                round(float(np.percentile(latencies, 95)) * 1000, 2),
+            )
     store.close()
     return out
 
@@ -172,6 +196,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000])
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--store", type=int, default=0, help="also time hybrid search over a full store of N chunks")
+    parser.add_argument("--store-dir", type=Path, help="keep (or reuse) the --store database here")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     config = AnnConfig(hnsw_min_vectors=0)
@@ -192,7 +217,8 @@ def main() -> None:
             print(json.dumps({"vectors": n, **built, **json.loads(child.stdout)}, indent=1), flush=True)
             path.unlink()
         if args.store:
-            print(json.dumps(store_bench(args.store, args.queries, Path(tmp) / "store"), indent=1), flush=True)
+            folder = args.store_dir or Path(tmp) / "store"
+            print(json.dumps(store_bench(args.store, args.queries, folder), indent=1), flush=True)
 
 
 if __name__ == "__main__":
