@@ -8,6 +8,11 @@ generator (four content words + one very common word, OR-ed), and times top-10 B
 visibility filter on each engine: FTS5 ``bm25()`` over every match vs tantivy (block-max WAND,
 in RAM). Prints p50/p95 and the top-10 overlap of the two rankings (tokenisers and BM25 details
 differ slightly: porter vs tantivy's English stemmer).
+
+    .venv/bin/python bench/keyword_peers.py --scifact   # ranking quality: nDCG@10 of each engine
+
+With ``--scifact`` both engines index SciFact's 5,183 abstracts whole (title as a 0.3-weighted
+field, as the store weights headings) and answer its 300 test claims; nDCG@10 per engine.
 """
 
 from __future__ import annotations
@@ -29,11 +34,63 @@ def percentiles(latencies: list[float]) -> tuple[float, float]:
     return round(float(np.percentile(latencies, 50)) * 1000, 3), round(float(np.percentile(latencies, 95)) * 1000, 3)
 
 
+SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "scifact"
+
+
+def scifact() -> None:
+    import re
+
+    import tantivy
+
+    from ragtune.evaluate.retrieval_metrics import ndcg
+
+    if not SCIFACT.exists():
+        raise SystemExit(f"SciFact is not at {SCIFACT} (see ../shared/datasets/README.md)")
+    docs = [json.loads(line) for line in (SCIFACT / "corpus.jsonl").open()]
+    queries = {q["_id"]: q["text"] for q in map(json.loads, (SCIFACT / "queries.jsonl").open())}
+    qrels: dict[str, dict[str, int]] = {}
+    for line in list((SCIFACT / "qrels" / "test.tsv").open())[1:]:
+        qid, did, grade = line.split()
+        qrels.setdefault(qid, {})[did] = int(grade)
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE f USING fts5(id UNINDEXED, heading, text, tokenize='porter unicode61')")
+    db.executemany("INSERT INTO f VALUES (?, ?, ?)", [(d["_id"], d["title"], d["text"]) for d in docs])
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("id", stored=True, tokenizer_name="raw")
+    builder.add_text_field("heading", stored=False, tokenizer_name="en_stem")
+    builder.add_text_field("text", stored=False, tokenizer_name="en_stem")
+    index = tantivy.Index(builder.build())
+    writer = index.writer(heap_size=100_000_000, num_threads=1)
+    for d in docs:
+        writer.add_document(tantivy.Document(id=d["_id"], heading=d["title"], text=d["text"]))
+    writer.commit()
+    index.reload()
+    searcher = index.searcher()
+    scores: dict[str, list[float]] = {"fts5": [], "tantivy": []}
+    for qid, grades in qrels.items():
+        words = list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", queries[qid])))
+        fts = [r for (r,) in db.execute(
+            "SELECT id FROM f WHERE f MATCH ? ORDER BY bm25(f, 0.0, 0.3, 1.0) LIMIT 10",
+            (" OR ".join(f'"{w}"' for w in words),),
+        )]
+        query = index.parse_query(" ".join(words), ["heading", "text"], field_boosts={"heading": 0.3})
+        tan = [searcher.doc(a)["id"][0] for _s, a in searcher.search(query, 10).hits]
+        scores["fts5"].append(ndcg(fts, grades, 10))
+        scores["tantivy"].append(ndcg(tan, grades, 10))
+    print(json.dumps({f"{name} nDCG@10": round(float(np.mean(v)), 4) for name, v in scores.items()}, indent=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--store-dir", type=Path, required=True)
+    parser.add_argument("--store-dir", type=Path)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--scifact", action="store_true")
     args = parser.parse_args()
+    if args.scifact:
+        scifact()
+        return
+    if args.store_dir is None:
+        parser.error("--store-dir (a store built by bench/ann_scale.py --store) or --scifact")
     import tantivy
 
     db = sqlite3.connect(args.store_dir / "ragtune.db")
